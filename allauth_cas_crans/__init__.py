@@ -1,0 +1,1 @@
+"""django-allauth provider "crans": log in through Crans' CAS."""

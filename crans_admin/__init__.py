@@ -1,0 +1,1 @@
+"""Administration of Crans' mailman-web: the site, superusers and list renames."""

@@ -1,0 +1,1 @@
+"""The Crans look for postorius, hyperkitty, django-mailman3 and allauth."""

@@ -1,0 +1,118 @@
+"""Crans' ``/etc/mailman3/mailman-web.py``, without its secrets and its database.
+
+Every value of Crans' file is here, on top of mailman-web's own defaults.
+Where this module differs from that file on purpose, a comment says why.
+``production`` adds the secrets and the database from the environment,
+``local`` the embedded default for a new user.
+"""
+
+import copy
+from pathlib import Path
+
+from mailman_web.settings.base import *  # noqa: F403
+from mailman_web.settings.mailman import *  # noqa: F403
+
+from .environment import setting
+
+# Where mailman-web keeps its files (mailman-web's default, Debian's is
+# /var/lib/mailman3/web). Everything below that lives on disk follows it.
+BASE_DIR = Path(setting("MAILMAN_WEB_BASE_DIR", "/opt/mailman/web"))
+STATIC_ROOT = str(BASE_DIR / "static")
+LOGGING = copy.deepcopy(LOGGING)  # noqa: F405 (mailman-web's own stays as it is)
+LOGGING["handlers"]["file"]["filename"] = str(BASE_DIR / "logs" / "mailmanweb.log")  # noqa: F405
+# mailman-web's default is the relative path "fulltext_index": an index that
+# moves with the working directory of whoever runs a command.
+HAYSTACK_CONNECTIONS = copy.deepcopy(HAYSTACK_CONNECTIONS)  # noqa: F405
+HAYSTACK_CONNECTIONS["default"]["PATH"] = str(BASE_DIR / "fulltext_index")  # noqa: F405
+
+ADMINS = (("Mailman Suite Admin", "root@crans.org"),)
+
+ALLOWED_HOSTS = [
+    "localhost",  # Archiving API from Mailman, keep it.
+    "mailman.crans.org",
+    "lists.crans.org",
+]
+
+# Mailman API credentials (the password and the archiver key are secrets:
+# see production.py).
+MAILMAN_REST_API_URL = "http://localhost:8001"
+MAILMAN_REST_API_USER = "restadmin"
+MAILMAN_ARCHIVER_FROM = ("127.0.0.1", "::1")
+
+INSTALLED_APPS = (
+    "mailman_crans_theme",  # override templates
+    "hyperkitty",
+    "postorius",
+    "django_mailman3",
+    "django.contrib.admin",
+    "django.contrib.admindocs",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.sites",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # Not in Crans' file, but in mailman-web's defaults: postorius' page of
+    # held messages loads the humanize template tags and fails without it.
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_gravatar",
+    "compressor",
+    "haystack",
+    "django_extensions",
+    "django_q",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    # Crans' file also lists "allauth_cas" (django-allauth-cas 1.0.0). It
+    # cannot be imported with Django 4 and django-allauth 65; the "crans"
+    # provider below is complete without it.
+    "allauth_cas_crans",
+    # Not in Crans' file: the crans_set_site, crans_grant_superuser and
+    # rename_list commands, and the same actions in the admin.
+    "crans_admin",
+)
+
+# Reverse-proxy configuration. Crans' file sets SECURE_PROXY_SSL_HEADER twice,
+# first to X-Forwarded-Proto, then to X-Forwarded-Scheme: only the second
+# assignment ever took effect, and that is the behaviour kept here.
+USE_X_FORWARDED_HOST = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_SCHEME", "https")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# Crans' file sets USE_L10N = True, which is Django 4's default: the setting
+# is deprecated (removed in Django 5.0) and setting it warns at start-up.
+del USE_L10N  # noqa: F821
+
+EMAILNAME = "crans.org"
+DEFAULT_FROM_EMAIL = "contact@crans.org"
+SERVER_EMAIL = "root@crans.org"
+
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# mailman-web's defaults use the allauth settings deprecated in
+# django-allauth 65 (ACCOUNT_AUTHENTICATION_METHOD = "username_email",
+# ACCOUNT_EMAIL_REQUIRED = True), which warn at start-up. Same behaviour,
+# current names:
+del ACCOUNT_AUTHENTICATION_METHOD, ACCOUNT_EMAIL_REQUIRED  # noqa: F821
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+
+SOCIALACCOUNT_PROVIDERS = {
+    "crans": {},
+}
+
+COMPRESS_PRECOMPILERS = (
+    ("text/less", "lessc {infile} {outfile}"),
+    ("text/x-scss", "sassc -t compressed {infile} {outfile}"),
+    ("text/x-sass", "sassc -t compressed {infile} {outfile}"),
+)
+COMPRESS_OFFLINE = True
+
+POSTORIUS_TEMPLATE_BASE_URL = "http://localhost/mailman3/"
+
+# The Site that `mailman-web crans_set_site` sets up when given no option.
+CRANS_SITE_DOMAIN = "lists.crans.org"
+CRANS_SITE_NAME = "Listes Crans"

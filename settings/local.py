@@ -1,0 +1,53 @@
+"""The embedded default: Crans' settings on one machine, with no secret to give.
+
+SQLite, the search index, the static files and the logs live in one local
+folder, ``$MAILMAN_WEB_LOCAL_DIR`` (``var/`` of the clone when run through
+``manage.py``). Secrets are drawn at random on first use and kept there.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+LOCAL_DIR = Path(os.environ.get("MAILMAN_WEB_LOCAL_DIR") or Path.cwd() / "var").resolve()
+os.environ.setdefault("MAILMAN_WEB_BASE_DIR", str(LOCAL_DIR))
+(LOCAL_DIR / "logs").mkdir(parents=True, exist_ok=True)
+
+from .crans import *  # noqa: E402, F403
+from .environment import setting  # noqa: E402
+
+
+def local_secret(name: str) -> str:
+    """Return the secret ``name`` kept in the local folder, drawn on first use."""
+    path = LOCAL_DIR / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = True
+# Use the offline compression that `manage.py compress` prepared, as in
+# production: without it every hyperkitty page runs sassc (~300 ms).
+COMPRESS_ENABLED = True
+
+SECRET_KEY = local_secret("secret_key")
+MAILMAN_REST_API_URL = setting("MAILMAN_REST_API_URL", "http://127.0.0.1:8001")
+MAILMAN_REST_API_PASS = setting("MAILMAN_REST_API_PASS", local_secret("rest_api_pass"))
+MAILMAN_ARCHIVER_KEY = setting("MAILMAN_ARCHIVER_KEY", local_secret("archiver_key"))
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(LOCAL_DIR / "mailman-web.db"),
+    }
+}
+
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]  # noqa: F405
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+POSTORIUS_TEMPLATE_BASE_URL = "http://127.0.0.1:8000/mailman3/"
+
+# Mail that the site sends (account confirmations...) is written to files.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = str(LOCAL_DIR / "emails")

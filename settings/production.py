@@ -1,0 +1,34 @@
+"""Production settings: Crans' values, secrets and database from the environment.
+
+Point mailman-web at this module with
+``DJANGO_SETTINGS_MODULE=crans_mailman_web_settings.production``.
+"""
+
+from .crans import *  # noqa: F403
+from .environment import secret, setting
+
+# Crans' file holds the secrets themselves; here they come from the
+# environment (or from files named by ``<NAME>_FILE``), and start-up stops
+# with the variable's name when one is missing.
+SECRET_KEY = secret("MAILMAN_WEB_SECRET_KEY")
+MAILMAN_REST_API_PASS = secret("MAILMAN_REST_API_PASS")
+MAILMAN_ARCHIVER_KEY = secret("MAILMAN_ARCHIVER_KEY")
+
+# Crans' database, with its address from the environment. The engine name
+# "postgresql_psycopg2" of Crans' file is gone since Django 3.0.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": setting("MAILMAN_WEB_DB_NAME", "mailman3web"),
+        "USER": setting("MAILMAN_WEB_DB_USER", "mailman3web"),
+        "PASSWORD": secret("MAILMAN_WEB_DB_PASSWORD"),
+        "HOST": setting("MAILMAN_WEB_DB_HOST", "172.16.10.1"),
+        "PORT": int(setting("MAILMAN_WEB_DB_PORT", "5432")),
+        "OPTIONS": {},
+    }
+}
+
+# Not in Crans' file: the site is only served over https (behind the reverse
+# proxy), so its cookies never need to travel in clear.
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

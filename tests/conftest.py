@@ -1,0 +1,40 @@
+"""Fixtures shared by the whole suite; real servers live in tests/fixtures/."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture
+def run_manage(tmp_path):
+    """Run ``manage.py`` in a subprocess with the embedded default in a fresh folder."""
+
+    def run(*args: str, env: dict[str, str] | None = None, check: bool = True):
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "settings.local",
+            "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
+            **(env or {}),
+        }
+        result = subprocess.run(
+            [sys.executable, str(REPO / "manage.py"), *args],
+            cwd=REPO,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stderr}"
+            )
+        return result
+
+    return run
