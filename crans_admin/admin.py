@@ -1,0 +1,1 @@
+"""Admin pages of crans_admin: the current Site, superuser actions on users."""
