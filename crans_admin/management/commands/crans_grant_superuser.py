@@ -1,0 +1,147 @@
+"""Grant (or revoke) superuser and staff status, or list who has them."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils.translation import gettext as _
+
+from crans_admin.audit import command_actor
+from crans_admin.users import (
+    InactiveUsersError,
+    LastSuperuserError,
+    SuperuserChange,
+    SuperuserError,
+    change_superusers,
+    find_users,
+    privileged_users,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Grant superuser and staff status (both are needed for the admin) to users, "
+        "by username or with --email by e-mail address; --revoke removes both, "
+        "--list shows who has them. All or nothing: if one user cannot be changed, none is. "
+        "Users exist once they have logged in through the CAS."
+    )
+
+    CHANGE_OPTIONS = ("email", "revoke", "force", "activate", "dry_run")
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "users",
+            nargs="*",
+            metavar="username",
+            help="Usernames (e-mail addresses with --email).",
+        )
+        parser.add_argument(
+            "--email",
+            action="store_true",
+            help="Select users by e-mail address (their own, or any address of their account).",
+        )
+        parser.add_argument(
+            "--revoke", action="store_true", help="Remove superuser and staff status."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="With --revoke: allow removing the last active superuser.",
+        )
+        parser.add_argument(
+            "--activate",
+            action="store_true",
+            help="Reactivate deactivated accounts while granting (refused otherwise).",
+        )
+        parser.add_argument(
+            "--list", action="store_true", help="List the users with superuser or staff status."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would change, change nothing."
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help='Nominates a database to use. Defaults to the "default" database.',
+        )
+
+    def handle(self, *args, **options):
+        if options["list"]:
+            if options["users"] or any(options[name] for name in self.CHANGE_OPTIONS):
+                raise CommandError(_("--list takes no username and no other option."))
+            self.list_privileged_users(options["database"])
+            return
+        if not options["users"]:
+            raise CommandError(
+                _("Give at least one username (or address with --email), or --list.")
+            )
+        if options["revoke"] and options["activate"]:
+            raise CommandError(_("--activate only goes with granting, not with --revoke."))
+        if options["force"] and not options["revoke"]:
+            raise CommandError(_("--force only goes with --revoke."))
+        try:
+            with transaction.atomic(using=options["database"]):
+                users = find_users(
+                    options["users"], by_email=options["email"], using=options["database"]
+                )
+                change = change_superusers(
+                    users,
+                    grant=not options["revoke"],
+                    actor=command_actor("crans_grant_superuser"),
+                    activate=options["activate"],
+                    force=options["force"],
+                    dry_run=options["dry_run"],
+                    using=options["database"],
+                )
+        except InactiveUsersError as error:
+            raise CommandError(
+                _("%(error)s Give --activate to reactivate them.") % {"error": error}
+            ) from error
+        except LastSuperuserError as error:
+            raise CommandError(
+                _("%(error)s Grant another user first, or give --force.") % {"error": error}
+            ) from error
+        except SuperuserError as error:
+            raise CommandError(str(error)) from error
+        if options["verbosity"] >= 1:
+            self.report(change)
+
+    def report(self, change: SuperuserChange):
+        if not change.applied:
+            self.stdout.write(_("Dry run: nothing is written."))
+        for update in change.changed:
+            if change.grant:
+                message = _("%(name)s now has superuser and staff status.")
+            else:
+                message = _("%(name)s no longer has superuser or staff status.")
+            self.stdout.write(self.style.SUCCESS(message % {"name": update.username}))
+            if update.reactivated:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        _("%(name)s's account is active again.") % {"name": update.username}
+                    )
+                )
+        for update in change.unchanged:
+            if change.grant:
+                message = _("%(name)s already has superuser and staff status: nothing changed.")
+            else:
+                message = _("%(name)s has neither superuser nor staff status: nothing changed.")
+            self.stdout.write(message % {"name": update.username})
+
+    def list_privileged_users(self, using: str):
+        users = list(privileged_users(using))
+        if not users:
+            self.stdout.write(_("No user has superuser or staff status."))
+            return
+        width = max(len(user.get_username()) for user in users)
+        for user in users:
+            status = [
+                label
+                for label, present in (
+                    (_("superuser"), user.is_superuser),
+                    (_("staff"), user.is_staff),
+                    (_("deactivated"), not user.is_active),
+                )
+                if present
+            ]
+            self.stdout.write(
+                f"{user.get_username():<{width}}  {', '.join(status):<30}  {user.email}".rstrip()
+            )
