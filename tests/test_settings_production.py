@@ -10,7 +10,7 @@ import pytest
 from django.conf import global_settings
 
 REPO = Path(__file__).resolve().parent.parent
-SEED = REPO.parent / "shared" / "seed" / "mailman-web.py.txt"
+SEED = REPO / "tests" / "data" / "crans-mailman-web.py.txt"  # Crans' file, as on its wiki
 SECRETS = {
     "MAILMAN_WEB_SECRET_KEY": "a-secret-key-for-the-tests-only-0123456789-abcdefghijklmnop",
     "MAILMAN_REST_API_PASS": "rest-password",
