@@ -91,6 +91,20 @@ def validate_site_name(value: str) -> str:
     return name
 
 
+def check_domain_is_free(domain: str, site_id: int | None, *, using: str = DEFAULT_DB_ALIAS):
+    """Raise ``ValidationError`` if a Site other than ``site_id`` has ``domain`` (in any case)."""
+    other = Site.objects.using(using).filter(domain__iexact=domain).exclude(pk=site_id).first()
+    if other is not None:
+        raise ValidationError(
+            _(
+                "The domain %(domain)r is already used by site #%(id)d (%(name)r): "
+                "rename or delete that site first."
+            )
+            % {"domain": domain, "id": other.pk, "name": other.name},
+            code="unique",
+        )
+
+
 @dataclass(frozen=True)
 class SiteChange:
     """What setting the current Site does (a plan until ``applied``)."""
@@ -130,16 +144,7 @@ def plan_site_change(
     site_id = settings.SITE_ID if site_id is None else site_id
     domain = validate_site_domain(domain)
     name = validate_site_name(name)
-    other = Site.objects.using(using).filter(domain__iexact=domain).exclude(pk=site_id).first()
-    if other is not None:
-        raise ValidationError(
-            _(
-                "The domain %(domain)r is already used by site #%(id)d (%(name)r): "
-                "rename or delete that site first."
-            )
-            % {"domain": domain, "id": other.pk, "name": other.name},
-            code="unique",
-        )
+    check_domain_is_free(domain, site_id, using=using)
     site = Site.objects.using(using).select_for_update().filter(pk=site_id).first()
     mail_domains = tuple(
         MailDomain.objects.using(using)
