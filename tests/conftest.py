@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins: list[str] = ["tests.fixtures.cas_server"]
+pytest_plugins: list[str] = ["tests.fixtures.cas_server", "tests.fixtures.archives"]
 
 
 @pytest.fixture
