@@ -48,6 +48,15 @@ ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]  # noqa: F405
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 POSTORIUS_TEMPLATE_BASE_URL = "http://127.0.0.1:8000/mailman3/"
 
+# The CAS server members log in with: the demo's django-cas-server by default.
+SOCIALACCOUNT_PROVIDERS = {
+    **SOCIALACCOUNT_PROVIDERS,  # noqa: F405
+    "crans": {
+        **SOCIALACCOUNT_PROVIDERS["crans"],  # noqa: F405
+        "SERVER_URL": setting("CRANS_CAS_SERVER_URL", "http://127.0.0.1:8002/cas/"),
+    },
+}
+
 # Mail that the site sends (account confirmations...) is written to files.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = str(LOCAL_DIR / "emails")
