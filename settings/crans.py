@@ -123,6 +123,11 @@ COMPRESS_OFFLINE = True
 
 POSTORIUS_TEMPLATE_BASE_URL = "http://localhost/mailman3/"
 
+# Not in Crans' file: hyperkitty, postorius and django-mailman3 show avatars
+# from gravatar.com, a request to another host for every sender and user on a
+# page. The site makes no request outside (members' privacy, closed networks).
+HYPERKITTY_ENABLE_GRAVATAR = False
+
 # The Site that `mailman-web crans_set_site` sets up when given no option.
 CRANS_SITE_DOMAIN = "lists.crans.org"
 CRANS_SITE_NAME = "Listes Crans"
