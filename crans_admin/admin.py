@@ -112,7 +112,7 @@ class CransUserAdmin(UserAdmin):
         except InactiveUsersError as error:
             self.message_user(
                 request,
-                _("%(error)s Tick “Active” on their page first.") % {"error": error},
+                _('%(error)s Tick "Active" on their page first.') % {"error": error},
                 messages.ERROR,
             )
         except LastSuperuserError as error:

@@ -1,0 +1,258 @@
+"""crans_grant_superuser: superuser and staff status from the command line."""
+
+import logging
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def grant(*args: str, verbosity: int = 1) -> str:
+    """Run crans_grant_superuser; return its stdout."""
+    stdout = StringIO()
+    call_command("crans_grant_superuser", *args, stdout=stdout, verbosity=verbosity)
+    return stdout.getvalue()
+
+
+def status(username: str) -> tuple[bool, bool, bool]:
+    """(is_superuser, is_staff, is_active) of ``username``, read from the database."""
+    return User.objects.values_list("is_superuser", "is_staff", "is_active").get(username=username)
+
+
+@pytest.fixture
+def users():
+    """Accounts as the CAS login creates them, plus one superuser and one deactivated account."""
+    User.objects.create_user("ynerant", "ynerant@crans.org")
+    alice = User.objects.create_user("alice", "alice@example.org")
+    EmailAddress.objects.create(user=alice, email="alice@crans.org", verified=True)
+    User.objects.create_user("bob", "bob@crans.org", is_active=False)
+    User.objects.create_superuser("root", "root@crans.org")
+
+
+def test_grant_sets_superuser_and_staff(users):
+    stdout = grant("ynerant")
+
+    assert status("ynerant") == (True, True, True)
+    assert stdout == "ynerant now has superuser and staff status.\n"
+
+
+def test_grant_several_users(users):
+    stdout = grant("ynerant", "alice")
+
+    assert status("ynerant") == status("alice") == (True, True, True)
+    assert "ynerant now has" in stdout and "alice now has" in stdout
+
+
+def test_grant_twice_changes_nothing_and_says_so(users):
+    grant("ynerant")
+    stdout = grant("ynerant", "ynerant")
+
+    assert stdout == "ynerant already has superuser and staff status: nothing changed.\n"
+
+
+def test_grant_completes_a_superuser_without_staff(users):
+    User.objects.filter(username="ynerant").update(is_superuser=True)
+
+    stdout = grant("ynerant")
+
+    assert status("ynerant") == (True, True, True)
+    assert "ynerant now has superuser and staff status." in stdout
+
+
+def test_unknown_users_are_all_named_with_close_matches_and_nobody_changes(users):
+    with pytest.raises(CommandError) as raised:
+        grant("ynerant", "ynerand", "Alice2", "zzzz")
+
+    message = str(raised.value)
+    assert "No user is named 'ynerand', 'Alice2', 'zzzz'." in message
+    assert "'ynerand': maybe 'ynerant'" in message
+    assert "'Alice2': maybe 'alice'" in message
+    assert "'zzzz': maybe" not in message
+    assert "first logs in through the CAS" in message
+    assert "Nobody was changed." in message
+    assert status("ynerant") == (False, False, True)
+
+
+def test_grant_by_email_address_of_the_user(users):
+    stdout = grant("--email", "YNERANT@crans.org")
+
+    assert status("ynerant") == (True, True, True)
+    assert "ynerant now has" in stdout
+
+
+def test_grant_by_allauth_email_address(users):
+    grant("--email", "alice@crans.org")
+
+    assert status("alice") == (True, True, True)
+
+
+def test_unknown_email_address_is_refused_with_close_matches(users):
+    with pytest.raises(CommandError) as raised:
+        grant("--email", "ynerant@crans.org", "alice@crans.ogr")
+
+    message = str(raised.value)
+    assert "No user has the e-mail address 'alice@crans.ogr'." in message
+    assert "maybe 'alice@crans.org'" in message
+    assert "first logs in through the CAS" in message
+    assert status("ynerant") == (False, False, True)
+
+
+def test_email_address_of_several_users_is_refused(users):
+    User.objects.create_user("alice2", "alice@crans.org")
+
+    with pytest.raises(CommandError) as raised:
+        grant("--email", "alice@crans.org")
+
+    assert "belongs to several users (alice, alice2)" in str(raised.value)
+    assert status("alice")[0] is False
+    assert status("alice2")[0] is False
+
+
+def test_deactivated_account_is_refused_and_nobody_changes(users):
+    with pytest.raises(CommandError) as raised:
+        grant("ynerant", "bob")
+
+    assert "The account 'bob' is deactivated. Nobody was changed." in str(raised.value)
+    assert "--activate" in str(raised.value)
+    assert status("bob") == (False, False, False)
+    assert status("ynerant") == (False, False, True)
+
+
+def test_activate_reactivates_and_grants(users):
+    stdout = grant("--activate", "bob")
+
+    assert status("bob") == (True, True, True)
+    assert "bob's account is active again." in stdout
+
+
+def test_revoke_removes_superuser_and_staff(users):
+    grant("ynerant")
+
+    stdout = grant("--revoke", "ynerant")
+
+    assert status("ynerant") == (False, False, True)
+    assert stdout == "ynerant no longer has superuser or staff status.\n"
+
+
+def test_revoke_removes_staff_alone(users):
+    User.objects.filter(username="alice").update(is_staff=True)
+
+    grant("--revoke", "alice")
+
+    assert status("alice") == (False, False, True)
+
+
+def test_revoke_twice_changes_nothing_and_says_so(users):
+    stdout = grant("--revoke", "ynerant")
+
+    assert stdout == "ynerant has neither superuser nor staff status: nothing changed.\n"
+
+
+def test_revoke_of_the_last_superuser_is_refused(users):
+    with pytest.raises(CommandError) as raised:
+        grant("--revoke", "root")
+
+    assert "'root' is the last active superuser" in str(raised.value)
+    assert "--force" in str(raised.value)
+    assert status("root") == (True, True, True)
+
+
+def test_revoke_of_all_remaining_superusers_together_is_refused(users):
+    grant("ynerant")
+    # A deactivated superuser cannot log in: it does not count.
+    User.objects.filter(username="bob").update(is_superuser=True)
+
+    with pytest.raises(CommandError, match="'ynerant', 'root' are the last active superusers"):
+        grant("--revoke", "ynerant", "root")
+
+    assert status("ynerant") == status("root") == (True, True, True)
+
+
+def test_revoke_one_of_two_superusers_is_allowed(users):
+    grant("ynerant")
+
+    grant("--revoke", "root")
+
+    assert status("root") == (False, False, True)
+
+
+def test_force_revokes_the_last_superuser(users):
+    grant("--revoke", "--force", "root")
+
+    assert status("root") == (False, False, True)
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_dry_run_writes_nothing(users):
+    stdout = grant("--dry-run", "ynerant")
+
+    assert stdout.startswith("Dry run: nothing is written.\n")
+    assert "ynerant now has superuser and staff status." in stdout
+    assert status("ynerant") == (False, False, True)
+
+
+def test_verbosity_0_prints_nothing(users):
+    assert grant("ynerant", verbosity=0) == ""
+    assert status("ynerant") == (True, True, True)
+
+
+def test_list_shows_superusers_and_staff(users):
+    User.objects.filter(username="alice").update(is_staff=True)
+    User.objects.filter(username="bob").update(is_superuser=True, is_staff=True)
+
+    lines = grant("--list").splitlines()
+
+    assert [line.split()[0] for line in lines] == ["alice", "bob", "root"]
+    assert "staff" in lines[0] and "superuser" not in lines[0]
+    assert "superuser, staff, deactivated" in lines[1]
+    assert lines[2].endswith("root@crans.org")
+
+
+def test_list_without_anyone():
+    assert grant("--list") == "No user has superuser or staff status.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "Give at least one username"),
+        (("--list", "ynerant"), "--list takes no username"),
+        (("--list", "--revoke"), "--list takes no username and no other option"),
+        (("--revoke", "--activate", "bob"), "--activate only goes with granting"),
+        (("--force", "ynerant"), "--force only goes with --revoke"),
+    ],
+)
+def test_bad_option_combinations_are_refused(users, args, message):
+    with pytest.raises(CommandError, match=message):
+        grant(*args)
+
+    assert list(User.objects.filter(is_superuser=True).values_list("username", flat=True)) == [
+        "root"
+    ]
+
+
+def test_changes_are_logged_with_who_ran_the_command(users, caplog, monkeypatch):
+    monkeypatch.setenv("SUDO_USER", "ynerant")
+    caplog.set_level(logging.INFO, logger="crans_admin")
+
+    grant("alice")
+
+    [record] = [r for r in caplog.records if r.name == "crans_admin.users"]
+    assert "User 'alice' changed by" in record.getMessage()
+    assert "(sudo from ynerant) through the crans_grant_superuser command" in record.getMessage()
+    assert "is_superuser=True, is_staff=True" in record.getMessage()
+
+
+def test_command_runs_through_manage_py(run_manage):
+    run_manage("migrate", "--verbosity", "0")
+
+    listed = run_manage("crans_grant_superuser", "--list")
+    unknown = run_manage("crans_grant_superuser", "ynerant", check=False)
+
+    assert listed.stdout == "No user has superuser or staff status.\n"
+    assert unknown.returncode == 1
+    assert "CommandError: No user is named 'ynerant'." in unknown.stderr
