@@ -9,7 +9,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins: list[str] = ["tests.fixtures.cas_server", "tests.fixtures.archives"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.cas_server",
+    "tests.fixtures.archives",
+    "tests.fixtures.mailman_core",
+]
 
 
 @pytest.fixture
