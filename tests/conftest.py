@@ -22,7 +22,9 @@ def run_manage(tmp_path):
 
     def run(*args: str, env: dict[str, str] | None = None, check: bool = True):
         environment = {
-            **os.environ,
+            # settings.local exported MAILMAN_WEB_BASE_DIR for this process; in the
+            # subprocess it must follow the fresh MAILMAN_WEB_LOCAL_DIR instead.
+            **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
             "DJANGO_SETTINGS_MODULE": "settings.local",
             "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
             **(env or {}),
