@@ -1,0 +1,514 @@
+"""The "crans" provider end to end: a real CAS server, mailman-web served for real.
+
+Each test drives a member's browser (a requests session) through mailman-web's
+``/accounts/crans/login/``, the login form of django-cas-server and back to
+the callback, then looks at the database and the pages.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth import get_user_model
+from django.shortcuts import resolve_url
+from django.urls import reverse
+
+from allauth_cas_crans.models import ServiceTicket
+from tests.fixtures.cas_server import MEMBERS, CasServer, CasUser, submit_login_form
+
+ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
+User = get_user_model()
+
+
+class Browser:
+    """A member's browser: its cookies for mailman-web and for the CAS server."""
+
+    def __init__(self, site: str, member: CasUser) -> None:
+        self.site = site
+        self.member = member
+        self.http = requests.Session()
+
+    def start_login(self, next_url: str | None = None) -> str:
+        """Open ``/accounts/crans/login/``; return the CAS login URL it redirects to."""
+        query = f"?{urlencode({'next': next_url})}" if next_url else ""
+        response = self.get(f"/accounts/crans/login/{query}")
+        assert response.status_code == 302, response.text
+        return response.headers["Location"]
+
+    def log_in_at_cas(self, cas_login_url: str) -> str:
+        """Log in on the CAS (unless already); return the callback URL with the ticket."""
+        page = self.http.get(cas_login_url, allow_redirects=False, timeout=30)
+        if page.status_code == 200:
+            page = submit_login_form(self.http, page, self.member.username, self.member.password)
+        assert page.status_code == 302, page.text
+        return page.headers["Location"]
+
+    def come_back(self, callback_url: str) -> requests.Response:
+        return self.http.get(callback_url, allow_redirects=False, timeout=30)
+
+    def log_in(self, next_url: str | None = None) -> requests.Response:
+        return self.come_back(self.log_in_at_cas(self.start_login(next_url)))
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.site + path, allow_redirects=False, timeout=30)
+
+    def is_logged_in(self) -> bool:
+        return self.get(reverse("account_email")).status_code == 200
+
+
+def service_of(cas_login_url: str) -> str:
+    return parse_qs(urlsplit(cas_login_url).query)["service"][0]
+
+
+def assert_error_page(response: requests.Response, message: str) -> None:
+    assert response.status_code == 401
+    assert "Third-Party Login Failure" in response.text
+    assert message in response.text
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections (bound, not listening)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_cas_url() -> Iterator[str]:
+    """A CAS server URL whose server accepts connections and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/cas/"
+
+
+class NotCas(BaseHTTPRequestHandler):
+    """An HTTP server that answers every request with a page that is not CAS XML."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Maintenance in progress</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def not_cas_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotCas)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/cas/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(autouse=True)
+def crans_cas(cas_server: CasServer, settings, closed_port: int) -> CasServer:
+    """mailman-web logs in through the test CAS server; no Mailman core is reached."""
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": cas_server.url}}
+    # django_mailman3 calls Mailman core at each login: let it fail at once.
+    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{closed_port}"
+    return cas_server
+
+
+@pytest.fixture
+def site(live_server) -> str:
+    return live_server.url
+
+
+def test_first_login_creates_the_member(site):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login("/accounts/email/"))
+    response = browser.come_back(callback_url)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/email/"
+    assert browser.is_logged_in()
+    user = User.objects.get()
+    assert (user.username, user.email, user.first_name, user.last_name) == (
+        "alice",
+        "alice@example.org",
+        "Alice",
+        "Liddell",
+    )
+    assert not user.has_usable_password()
+    address = EmailAddress.objects.get(user=user)
+    assert (address.email, address.verified, address.primary) == ("alice@example.org", True, True)
+    account = SocialAccount.objects.get(user=user)
+    assert (account.provider, account.uid) == ("crans", "alice")
+    assert account.extra_data["email"] == "alice@example.org"
+    assert account.extra_data["first_name"] == "Alice"
+    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    assert ServiceTicket.objects.filter(ticket=ticket).exists()
+
+
+def test_uid_is_stripped_and_lower_cased(site):
+    assert Browser(site, DAVE).log_in().status_code == 302
+
+    account = SocialAccount.objects.get()
+    assert account.uid == "dave.martin"
+    assert account.user.username == "dave.martin"
+
+
+def test_later_login_updates_names_and_email(site, crans_cas):
+    assert Browser(site, ERIN).log_in().status_code == 302
+    renamed = CasUser("erin", ERIN.password, "erin.smith@example.org", "Erin", "Smith-Jones")
+    crans_cas.update_user(renamed)
+    try:
+        browser = Browser(site, renamed)
+        response = browser.log_in()
+    finally:
+        crans_cas.update_user(ERIN)
+
+    assert response.status_code == 302
+    assert browser.is_logged_in()
+    user = User.objects.get()
+    assert (user.last_name, user.email) == ("Smith-Jones", "erin.smith@example.org")
+    addresses = {a.email: (a.verified, a.primary) for a in EmailAddress.objects.filter(user=user)}
+    assert addresses == {
+        "erin@example.org": (True, False),
+        "erin.smith@example.org": (True, True),
+    }
+    assert SocialAccount.objects.get().extra_data["last_name"] == "Smith-Jones"
+
+
+def test_member_without_cas_email_gets_an_unverified_crans_address(site, mailoutbox):
+    browser = Browser(site, BOB)
+    response = browser.log_in()
+
+    # ACCOUNT_EMAIL_VERIFICATION = "mandatory": the derived address is confirmed first.
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("account_email_verification_sent")
+    assert not browser.is_logged_in()
+    address = EmailAddress.objects.get(user__username="bob")
+    assert (address.email, address.verified, address.primary) == ("bob@crans.org", False, True)
+    assert [message.to for message in mailoutbox] == [["bob@crans.org"]]
+
+
+def test_without_email_domain_allauth_asks_for_an_email(site, settings, crans_cas):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "crans": {"SERVER_URL": crans_cas.url, "EMAIL_DOMAIN": None}
+    }
+    response = Browser(site, BOB).log_in()
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("socialaccount_signup")
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("local_address_verified", [True, False])
+def test_existing_local_account_with_that_email_is_connected(site, local_address_verified):
+    local = User.objects.create_user("cann", "carol@example.org", "local-password")
+    EmailAddress.objects.create(
+        user=local, email="carol@example.org", verified=local_address_verified, primary=True
+    )
+    browser = Browser(site, CAROL)
+    response = browser.log_in("/accounts/email/")
+
+    assert response.headers["Location"] == "/accounts/email/"
+    assert browser.is_logged_in()
+    assert list(User.objects.all()) == [local]
+    assert SocialAccount.objects.get(uid="carol").user == local
+    local.refresh_from_db()
+    # allauth wipes the password when nobody had proved owning the address.
+    assert local.has_usable_password() is local_address_verified
+    assert EmailAddress.objects.get(user=local).verified
+
+
+@pytest.mark.parametrize(
+    "next_url", ["/accounts/email/", "/postorius/lists/?count=10&page=2", "/archives/"]
+)
+def test_next_is_kept_across_the_round_trip(site, next_url):
+    response = Browser(site, ALICE).log_in(next_url)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == next_url
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example.org/", "//evil.example.org/", "http:/\\evil.example.org"]
+)
+def test_foreign_next_is_ignored(site, next_url):
+    browser = Browser(site, ALICE)
+    cas_login_url = browser.start_login(next_url)
+    response = browser.come_back(browser.log_in_at_cas(cas_login_url))
+
+    assert "evil" not in cas_login_url
+    assert response.status_code == 302
+    assert response.headers["Location"] == resolve_url("list_index")
+    assert browser.is_logged_in()
+
+
+def test_login_page_shows_the_crans_button(site):
+    browser = Browser(site, ALICE)
+    page = browser.get("/accounts/login/?next=/accounts/email/")
+
+    assert page.status_code == 200
+    button = next(
+        line for line in page.text.split("<a ") if 'class="socialaccount_provider crans' in line
+    )
+    href = button.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert urlsplit(href).path == "/accounts/crans/login/"
+    image = button.split('src="', 1)[1].split('"', 1)[0]
+    assert image.endswith("django-mailman3/img/login/crans.png")
+    assert "Crans" in button
+
+    png = browser.get(image)
+    assert png.status_code == 200
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", png.content[16:24]) == (24, 24)
+
+    response = browser.come_back(browser.log_in_at_cas(browser.get(href).headers["Location"]))
+    assert response.headers["Location"] == "/accounts/email/"
+    assert browser.is_logged_in()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, "CAS_2_SAML_1_0"])
+def test_cas_protocol_versions(site, settings, crans_cas, version):
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": crans_cas.url, "VERSION": version}}
+    browser = Browser(site, ALICE)
+    cas_login_url = browser.start_login("/accounts/email/")
+    response = browser.come_back(browser.log_in_at_cas(cas_login_url))
+
+    account = SocialAccount.objects.get()
+    assert account.uid == "alice"
+    if version == 1:
+        # CAS 1 releases no attribute: the address is derived, then confirmed.
+        assert account.extra_data == {}
+        assert account.user.email == "alice@crans.org"
+        assert response.headers["Location"] == reverse("account_email_verification_sent")
+    else:
+        assert account.extra_data["email"] == "alice@example.org"
+        assert account.user.first_name == "Alice"
+        assert response.headers["Location"] == "/accounts/email/"
+        assert browser.is_logged_in()
+
+
+def test_forged_ticket_is_refused(site):
+    browser = Browser(site, ALICE)
+    service = service_of(browser.start_login())
+    response = browser.come_back(f"{service}&ticket=ST-{'forged' * 8}")
+
+    assert_error_page(response, "did not confirm this sign-in")
+    assert not User.objects.exists()
+    assert not browser.is_logged_in()
+
+
+def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas):
+    browser = Browser(site, ALICE)
+    cas_login_url = browser.start_login()
+    callback_url = browser.log_in_at_cas(cas_login_url)
+    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    # Someone who intercepted the ticket uses it first.
+    stolen = requests.get(
+        f"{crans_cas.url}p3/serviceValidate",
+        params={"ticket": ticket, "service": service_of(cas_login_url)},
+        timeout=30,
+    )
+    assert "authenticationSuccess" in stolen.text
+
+    response = browser.come_back(callback_url)
+
+    assert_error_page(response, "did not confirm this sign-in")
+    assert not User.objects.exists()
+
+
+def test_callback_replayed_after_login_is_refused(site):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    assert browser.come_back(callback_url).status_code == 302
+
+    assert_error_page(browser.come_back(callback_url), "has expired or was already used")
+    assert SocialAccount.objects.count() == 1
+
+
+def test_callback_url_is_useless_in_another_browser(site):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    thief = Browser(site, BOB)
+
+    assert_error_page(thief.come_back(callback_url), "has expired or was already used")
+    assert not thief.is_logged_in()
+    # The ticket was not spent: the member's own browser still logs in.
+    assert browser.come_back(callback_url).status_code == 302
+    assert browser.is_logged_in()
+
+
+def test_cas_down_during_validation(site, settings, closed_port):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "crans": {"SERVER_URL": f"http://127.0.0.1:{closed_port}/cas/"}
+    }
+
+    assert_error_page(browser.come_back(callback_url), "cannot be reached")
+    assert not User.objects.exists()
+
+
+def test_cas_too_slow_times_out(site, settings, silent_cas_url):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": silent_cas_url, "TIMEOUT": 1}}
+
+    started = time.monotonic()
+    response = browser.come_back(callback_url)
+
+    assert time.monotonic() - started < 5
+    assert_error_page(response, "cannot be reached")
+    assert not User.objects.exists()
+
+
+def test_cas_answering_garbage(site, settings, not_cas_url):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": not_cas_url}}
+
+    assert_error_page(browser.come_back(callback_url), "cannot be understood")
+    assert not User.objects.exists()
+
+
+def test_coming_back_without_ticket_is_a_cancelled_login(site):
+    browser = Browser(site, ALICE)
+    service = service_of(browser.start_login())
+    response = browser.come_back(service)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("socialaccount_login_cancelled")
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("shared_cookies", [True, False], ids=["four tabs", "four browsers"])
+def test_simultaneous_first_logins_make_one_user(site, shared_cookies):
+    first = Browser(site, ALICE)
+    browsers = [first] + [Browser(site, ALICE) for _ in range(3)]
+    if shared_cookies:
+        for browser in browsers[1:]:
+            browser.http.cookies = first.http.cookies
+    callback_urls = [
+        browser.log_in_at_cas(browser.start_login("/archives/")) for browser in browsers
+    ]
+    if shared_cookies:
+        for browser in browsers:
+            browser.http.cookies = first.http.cookies.copy()
+    barrier = threading.Barrier(len(browsers))
+    responses: list[requests.Response | BaseException] = []
+
+    def come_back(browser: Browser, callback_url: str) -> None:
+        barrier.wait()
+        try:
+            responses.append(browser.come_back(callback_url))
+        except BaseException as error:
+            responses.append(error)
+
+    threads = [
+        threading.Thread(target=come_back, args=pair)
+        for pair in zip(browsers, callback_urls, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [(r.status_code, r.headers["Location"]) for r in responses] == [(302, "/archives/")] * 4
+    assert User.objects.count() == 1
+    assert SocialAccount.objects.count() == 1
+    assert EmailAddress.objects.count() == 1
+
+
+def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas):
+    browser = Browser(site, ALICE)
+    assert browser.log_in().status_code == 302
+    other_device = Browser(site, ALICE)
+    assert other_device.log_in().status_code == 302
+    assert ServiceTicket.objects.count() == 2
+
+    # Logging out of the CAS makes it POST a logoutRequest to the callback.
+    logout = browser.http.get(f"{crans_cas.url}logout", timeout=30)
+
+    assert logout.status_code == 200
+    assert not browser.is_logged_in()
+    assert other_device.is_logged_in()
+    assert ServiceTicket.objects.count() == 1
+
+
+def test_single_logout_request_that_is_not_xml_is_refused(site):
+    response = requests.post(
+        site + reverse("crans_callback"), data={"logoutRequest": "<not xml"}, timeout=30
+    )
+    assert response.status_code == 400
+
+
+def test_single_logout_for_an_unknown_ticket_ends_nothing(site):
+    browser = Browser(site, ALICE)
+    assert browser.log_in().status_code == 302
+    logout_request = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" '
+        'Version="2.0"><samlp:SessionIndex>ST-unknown</samlp:SessionIndex>'
+        "</samlp:LogoutRequest>"
+    )
+    response = requests.post(
+        site + reverse("crans_callback"), data={"logoutRequest": logout_request}, timeout=30
+    )
+
+    assert response.status_code == 200
+    assert browser.is_logged_in()
+
+
+def log_out(browser: Browser) -> requests.Response:
+    """Confirm the logout form of ``/accounts/crans/logout/``."""
+    page = browser.get(reverse("crans_logout"))
+    assert page.status_code == 200
+    token = page.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    return browser.http.post(
+        browser.site + reverse("crans_logout"),
+        data={"csrfmiddlewaretoken": token},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def test_logout_stays_on_the_site_by_default(site):
+    browser = Browser(site, ALICE)
+    assert browser.log_in().status_code == 302
+
+    response = log_out(browser)
+
+    assert response.headers["Location"] == "/"
+    assert not browser.is_logged_in()
+    assert not ServiceTicket.objects.exists()
+    # Still logged in on the CAS: the next login needs no password.
+    assert browser.http.get(browser.start_login(), allow_redirects=False).status_code == 302
+
+
+def test_logout_from_cas(site, settings, crans_cas):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "crans": {"SERVER_URL": crans_cas.url, "LOGOUT_FROM_CAS": True}
+    }
+    browser = Browser(site, ALICE)
+    assert browser.log_in().status_code == 302
+
+    response = log_out(browser)
+
+    location = response.headers["Location"]
+    assert location == f"{crans_cas.url}logout?{urlencode({'service': f'{site}/'})}"
+    assert not browser.is_logged_in()
+    assert browser.http.get(location, allow_redirects=False, timeout=30).status_code == 302
+    # Logged out of the CAS too: the next login asks for the password.
+    assert browser.http.get(browser.start_login(), allow_redirects=False).status_code == 200
