@@ -71,7 +71,19 @@ class CransSiteAdmin(SiteAdmin):
 
     @admin.display(description=gettext_lazy("mail domains"))
     def mail_domains(self, site: Site) -> str:
+        if site.pk is None:  # the add form
+            return ""
         return ", ".join(sorted(domain.mail_domain for domain in site.mailman_domains.all()))
+
+    def get_deleted_objects(self, objs, request):
+        """Protect the current site: without it, every page fails."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        current = [
+            _("%(site)s is the current site (SITE_ID): it cannot be deleted.") % {"site": site}
+            for site in objs
+            if site.pk == settings.SITE_ID
+        ]
+        return deleted, counts, perms_needed, [*protected, *current]
 
 
 admin.site.unregister(User)

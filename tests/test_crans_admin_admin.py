@@ -247,3 +247,47 @@ def test_site_form_saves_logs_and_clears_the_site_cache(browser, root):
     assert Site.objects.get_current().name == "Listes Crans"
     assert Site.objects.get_current().domain == "lists.crans.org"
     assert LogEntry.objects.get(user=root).object_repr == "lists.crans.org"
+
+
+def test_site_add_form_works(browser):
+    token = csrf_token(browser, f"{SITES}add/")
+
+    response = browser.post(
+        f"{SITES}add/",
+        {"csrfmiddlewaretoken": token, "domain": "other.crans.org", "name": "Autre"},
+    )
+
+    assert response.status_code == 302
+    assert Site.objects.get(domain="other.crans.org").name == "Autre"
+
+
+def test_current_site_cannot_be_deleted(browser):
+    url = f"{SITES}{settings.SITE_ID}/delete/"
+    token = csrf_token(browser, url)
+
+    response = browser.post(url, {"csrfmiddlewaretoken": token, "post": "yes"})
+
+    assert response.status_code == 200
+    assert "example.com is the current site (SITE_ID): it cannot be deleted." in (
+        response.content.decode()
+    )
+    assert Site.objects.filter(pk=settings.SITE_ID).exists()
+
+
+def test_bulk_delete_keeps_the_current_site(browser):
+    other = Site.objects.create(domain="other.crans.org", name="Autre")
+    token = csrf_token(browser, SITES)
+
+    response = browser.post(
+        SITES,
+        {
+            "csrfmiddlewaretoken": token,
+            "action": "delete_selected",
+            "index": "0",
+            "post": "yes",
+            "_selected_action": [settings.SITE_ID, other.pk],
+        },
+    )
+
+    assert "is the current site (SITE_ID): it cannot be deleted." in response.content.decode()
+    assert Site.objects.count() == 2

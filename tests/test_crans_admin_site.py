@@ -245,7 +245,7 @@ def test_new_name_shows_where_django_mailman3_shows_site_name(client):
     assert "example.com" not in response.content.decode()
 
 
-def test_command_runs_through_manage_py(run_manage):
+def test_command_runs_through_manage_py(run_manage, tmp_path):
     run_manage("migrate", "--verbosity", "0")
 
     first = run_manage("crans_set_site")
@@ -256,3 +256,5 @@ def test_command_runs_through_manage_py(run_manage):
     assert "nothing changed" in second.stdout
     assert refused.returncode == 1
     assert "CommandError: The domain 'https://lists.crans.org/' has a scheme" in refused.stderr
+    log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
+    assert log.count("crans_admin.sites Site #1 changed by") == 1

@@ -1,7 +1,11 @@
 """crans_grant_superuser: superuser and staff status from the command line."""
 
 import logging
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -9,6 +13,8 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def grant(*args: str, verbosity: int = 1) -> str:
@@ -247,12 +253,49 @@ def test_changes_are_logged_with_who_ran_the_command(users, caplog, monkeypatch)
     assert "is_superuser=True, is_staff=True" in record.getMessage()
 
 
-def test_command_runs_through_manage_py(run_manage):
+def mailman_web(*args: str, local_dir: Path, config_dir: Path):
+    """Run the ``mailman-web`` script as Crans does: settings from ``MAILMAN_WEB_CONFIG``."""
+    config = config_dir / "mailman_web_config.py"
+    config.write_text("from settings.local import *  # noqa: F403\n")
+    inherited = ("DJANGO_SETTINGS_MODULE", "MAILMAN_WEB_BASE_DIR")
+    environment = {key: value for key, value in os.environ.items() if key not in inherited}
+    environment |= {
+        "MAILMAN_WEB_CONFIG": str(config),
+        "MAILMAN_WEB_LOCAL_DIR": str(local_dir),
+        "PYTHONPATH": str(REPO),  # the settings of the clone (installed ones are tested apart)
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "mailman-web"), *args],
+        cwd=config_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
     run_manage("migrate", "--verbosity", "0")
+    run_manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; User.objects.create_user('ynerant')",
+    )
 
+    unknown = run_manage("crans_grant_superuser", "ynerand", check=False)
+    granted = mailman_web(
+        "crans_grant_superuser", "ynerant", local_dir=tmp_path / "var", config_dir=tmp_path
+    )
     listed = run_manage("crans_grant_superuser", "--list")
-    unknown = run_manage("crans_grant_superuser", "ynerant", check=False)
 
-    assert listed.stdout == "No user has superuser or staff status.\n"
     assert unknown.returncode == 1
-    assert "CommandError: No user is named 'ynerant'." in unknown.stderr
+    assert (
+        "CommandError: No user is named 'ynerand'. Close matches: 'ynerand': maybe 'ynerant'"
+        in (unknown.stderr)
+    )
+    assert granted.returncode == 0, granted.stderr
+    assert granted.stdout == "ynerant now has superuser and staff status.\n"
+    assert listed.stdout.split() == ["ynerant", "superuser,", "staff"]
+    log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
+    assert "crans_admin.users User 'ynerant' changed by" in log
+    assert "through the crans_grant_superuser command: is_superuser=True, is_staff=True" in log
