@@ -1,0 +1,164 @@
+"""The admin's rename page of an archived list: form -> dry-run report -> confirmation."""
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+from hyperkitty.models import MailingList
+
+from tests.fixtures.archives import message, search, snapshot_database
+
+OLD = "tresorier@lists.crans.org"
+NEW = "tresorerie@lists.crans.org"
+
+
+@pytest.fixture
+def admin_client_csrf(archives):
+    """A superuser's browser, with CSRF checks on as in production."""
+    user = get_user_model().objects.create_superuser("root", "root@crans.org", "root-password")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def rename_url(mailing_list) -> str:
+    return reverse("admin:hyperkitty_mailinglist_rename", args=[mailing_list.pk])
+
+
+def csrf_post(client, url, data):
+    """POST ``data`` with the CSRF token the page's form carries."""
+    page = client.get(url)
+    assert page.status_code == 200
+    token = page.context["csrf_token"]
+    return client.post(url, {**data, "csrfmiddlewaretoken": str(token)})
+
+
+def test_change_page_links_to_the_rename_page(admin_client_csrf, archives):
+    tresorier = archives.tresorier
+    page = admin_client_csrf.get(
+        reverse("admin:hyperkitty_mailinglist_change", args=[tresorier.pk])
+    )
+    assert page.status_code == 200
+    assert f'href="{rename_url(tresorier)}"' in page.content.decode()
+
+
+def test_report_then_confirmation_renames_and_logs(admin_client_csrf, archives):
+    tresorier = archives.tresorier
+    url = rename_url(tresorier)
+    before = snapshot_database()
+
+    report = csrf_post(
+        admin_client_csrf, url, {"new_name": "tresorerie.lists.crans.org", "display_name": ""}
+    )
+
+    assert report.status_code == 200
+    assert snapshot_database() == before, "the report changes nothing"
+    shown = report.content.decode()
+    assert "Confirm the rename" in shown
+    assert f"hyperkitty_mailinglist #{tresorier.pk}: name &#x27;{OLD}&#x27; -&gt; &#x27;{NEW}" in (
+        shown
+    )
+    assert "postorius_emailtemplate: 2 row(s)" in shown
+    digest = report.context["digest"]
+
+    done = admin_client_csrf.post(
+        url,
+        {
+            "new_name": "tresorerie.lists.crans.org",
+            "display_name": "",
+            "allow_new_domain": "False",
+            "digest": digest,
+            "confirm": "Confirm the rename",
+            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
+        },
+    )
+
+    assert done.status_code == 302
+    assert done["Location"] == reverse("admin:hyperkitty_mailinglist_change", args=[tresorier.pk])
+    mailing_list = MailingList.objects.get(pk=tresorier.pk)
+    assert (mailing_list.name, mailing_list.display_name) == (NEW, "Tresorerie")
+    assert search(NEW) == archives.word_count
+    assert search(OLD) == 0
+    entry = LogEntry.objects.get(object_id=str(tresorier.pk))
+    assert entry.action_flag == CHANGE
+    assert entry.user.username == "root"
+    assert entry.change_message == f"Renamed {OLD} to {NEW}."
+    followed = admin_client_csrf.get(done["Location"])
+    assert f"Renamed {OLD} to {NEW}; 5 email(s) reindexed." in followed.content.decode()
+
+
+def test_post_without_csrf_token_is_refused(admin_client_csrf, archives):
+    before = snapshot_database()
+    response = admin_client_csrf.post(
+        rename_url(archives.tresorier), {"new_name": NEW, "confirm": "1", "digest": "x"}
+    )
+    assert response.status_code == 403
+    assert snapshot_database() == before
+
+
+@pytest.mark.parametrize(
+    ("new_name", "error"),
+    [
+        ("bureau@lists.crans.org", "already exists and has archived emails"),
+        ("tré sor@lists.crans.org", "Invalid list name"),
+        (OLD, "are the same list"),
+        ("tresorerie@crans.fr", "knows no mail domain"),
+    ],
+)
+def test_refusals_are_form_errors(admin_client_csrf, archives, new_name, error):
+    before = snapshot_database()
+    response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": new_name})
+    assert response.status_code == 200
+    assert any(error in message for message in response.context["form"].non_field_errors())
+    assert "Confirm the rename" not in response.content.decode()
+    assert snapshot_database() == before
+
+
+def test_a_report_overtaken_by_new_emails_must_be_confirmed_again(admin_client_csrf, archives):
+    from hyperkitty.lib.incoming import add_to_list
+
+    url = rename_url(archives.tresorier)
+    report = csrf_post(admin_client_csrf, url, {"new_name": NEW})
+    add_to_list(OLD, message(6, "Nouveau", "Un message arrivé entre-temps."))
+
+    response = admin_client_csrf.post(
+        url,
+        {
+            "new_name": NEW,
+            "digest": report.context["digest"],
+            "confirm": "1",
+            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "changed since the report was shown" in response.content.decode()
+    assert "6 email(s)" in response.content.decode()
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == OLD
+
+
+def test_staff_without_change_permission_is_refused(archives):
+    staff = get_user_model().objects.create_user("staff", "staff@crans.org", "pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_mailinglist"))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    assert client.get(rename_url(archives.tresorier)).status_code == 403
+
+
+def test_anonymous_and_non_staff_users_go_to_the_login_page(archives):
+    url = rename_url(archives.tresorier)
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("admin:login"))
+    member = Client()
+    member.force_login(archives.alice)
+    response = member.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_unknown_list_is_404(admin_client_csrf):
+    response = admin_client_csrf.get(reverse("admin:hyperkitty_mailinglist_rename", args=[999999]))
+    assert response.status_code == 404
