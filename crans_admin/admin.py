@@ -167,3 +167,6 @@ class CransUserAdmin(UserAdmin):
                     len(change.unchanged),
                 )
             self.message_user(request, message % {"names": unchanged}, messages.INFO)
+
+
+from . import admin_lists  # noqa: E402,F401  (the list rename pages)
