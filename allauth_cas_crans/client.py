@@ -29,7 +29,7 @@ MALFORMED_ANSWER_ERRORS = (
 class CasError(Exception):
     """A login that cannot go on; ``message`` is for the user, ``str()`` for the log."""
 
-    message: str = _("Signing in through the Crans CAS failed. Please try again.")
+    message: str
     code: str = AuthError.UNKNOWN
 
 

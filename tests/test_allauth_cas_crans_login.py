@@ -71,8 +71,8 @@ def service_of(cas_login_url: str) -> str:
 
 
 def assert_error_page(response: requests.Response, message: str) -> None:
+    """allauth's authentication error page, with ``message`` for the member."""
     assert response.status_code == 401
-    assert "Third-Party Login Failure" in response.text
     assert message in response.text
 
 
@@ -307,8 +307,19 @@ def test_forged_ticket_is_refused(site):
     response = browser.come_back(f"{service}&ticket=ST-{'forged' * 8}")
 
     assert_error_page(response, "did not confirm this sign-in")
+    assert "Third-Party Login Failure" in response.text
     assert not User.objects.exists()
     assert not browser.is_logged_in()
+
+
+def test_error_page_in_french(site):
+    browser = Browser(site, ALICE)
+    browser.http.headers["Accept-Language"] = "fr"
+    service = service_of(browser.start_login())
+    response = browser.come_back(f"{service}&ticket=ST-{'forged' * 8}")
+
+    assert_error_page(response, "pas confirmé cette connexion")
+    assert "Third-Party Login Failure" not in response.text
 
 
 def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas):
