@@ -22,6 +22,8 @@ LOGGING = copy.deepcopy(LOGGING)  # noqa: F405 (mailman-web's own stays as it is
 LOGGING["handlers"]["file"]["filename"] = str(BASE_DIR / "logs" / "mailmanweb.log")  # noqa: F405
 # Who changed what through crans_admin's commands (the admin also keeps a LogEntry).
 LOGGING["loggers"]["crans_admin"] = {"handlers": ["file"], "level": "INFO"}  # noqa: F405
+# CAS logins that fail (and why) and the CAS server's single logouts.
+LOGGING["loggers"]["allauth_cas_crans"] = {"handlers": ["file"], "level": "INFO"}  # noqa: F405
 # mailman-web's default is the relative path "fulltext_index": an index that
 # moves with the working directory of whoever runs a command.
 HAYSTACK_CONNECTIONS = copy.deepcopy(HAYSTACK_CONNECTIONS)  # noqa: F405
