@@ -139,7 +139,8 @@ def plan_site_change(
     """Validate ``domain`` and ``name`` and say what setting them on Site ``site_id`` changes.
 
     ``site_id`` defaults to ``settings.SITE_ID``. Raise ``ValidationError`` for
-    a bad domain or name, or a domain that another Site already has.
+    a bad domain or name, or a domain that another Site already has. The Site
+    row is locked: call it inside a transaction, as ``set_current_site`` does.
     """
     site_id = settings.SITE_ID if site_id is None else site_id
     domain = validate_site_domain(domain)

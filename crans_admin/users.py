@@ -92,7 +92,9 @@ def _close_matches(word: str, candidates: Iterable[str]) -> list[str]:
     return [by_lowercase[match] for match in matches]
 
 
-def _unknown_users_error(unknown: list[str], candidates: list[str], *, by_email: bool):
+def _unknown_users_error(
+    unknown: list[str], candidates: list[str], *, by_email: bool
+) -> UnknownUsersError:
     suggestions = [
         _("%(given)r: maybe %(matches)s")
         % {"given": given, "matches": ", ".join(repr(match) for match in matches)}
