@@ -75,12 +75,6 @@ class CransSiteAdmin(SiteAdmin):
             return ""
         return ", ".join(sorted(domain.mail_domain for domain in site.mailman_domains.all()))
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # Django's signal forgets this site by id and old domain; a lookup by
-        # host (with a port, say) may still hold it, as crans_set_site knows.
-        Site.objects.clear_cache()
-
     def get_deleted_objects(self, objs, request):
         """Protect the current site: without it, every page fails."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
