@@ -533,14 +533,7 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
     search index is updated afterwards; ``progress(done, total)`` is called
     after each batch.
     """
-    _commit(plan)
-    logger.info(
-        "List %s renamed to %s by %s: %s",
-        plan.old,
-        plan.new,
-        actor,
-        "; ".join(plan.describe()),
-    )
+    commit_rename(plan, actor=actor)
     try:
         reindexed = reindex_list(plan.mailing_list_id, progress=progress)
         stale = remove_stale_documents(plan.old.posting_address)
@@ -563,8 +556,8 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
     )
 
 
-def _commit(plan: RenamePlan) -> None:
-    """Change the web rows, core's rows and the attachment folder, all or nothing."""
+def commit_rename(plan: RenamePlan, *, actor: str) -> None:
+    """Change the web rows, core's rows and the attachment folder, all or nothing; log it."""
     folder_moved = False
     committed_core: CoreRename | None = None
     try:
@@ -588,6 +581,9 @@ def _commit(plan: RenamePlan) -> None:
                 % {"error": error}
             ) from error
         raise
+    logger.info(
+        "List %s renamed to %s by %s: %s", plan.old, plan.new, actor, "; ".join(plan.describe())
+    )
 
 
 @contextmanager
@@ -706,14 +702,23 @@ def reindex_list(
     return done
 
 
-def remove_stale_documents(posting_address: str) -> int:
+def remove_stale_documents(posting_address: str, *, page_size: int = REINDEX_BATCH_SIZE) -> int:
     """Remove the documents still filed under ``posting_address`` (emails deleted since)."""
     backend = search_connections[SEARCH_ALIAS].get_backend()
     results = (
-        SearchQuerySet(using=SEARCH_ALIAS).models(Email).filter(mailinglist__exact=posting_address)
+        SearchQuerySet(using=SEARCH_ALIAS)
+        .models(Email)
+        .filter(mailinglist__exact=posting_address)
+        .order_by("date")
     )
-    # The filter matches phrases: keep the documents of this exact address.
-    stale = [result.id for result in results if result.mailinglist == posting_address]
+    stale = []
+    for start in range(0, results.count(), page_size):
+        # The filter matches a phrase, which other addresses may contain: keep exact ones.
+        stale.extend(
+            result.id
+            for result in results[start : start + page_size]
+            if result.mailinglist == posting_address
+        )
     for document_id in stale:
         backend.remove(document_id)
     return len(stale)
