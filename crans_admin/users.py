@@ -3,6 +3,9 @@
 The admin needs both ``is_superuser`` and ``is_staff``: granting sets both,
 revoking clears both. Changes are all or nothing: if one user cannot be
 changed, none is. At least one active superuser is kept unless forced.
+Every change is logged (logger ``crans_admin``, mailman-web's log file) with
+who made it; the admin also records it in its own log (``LogEntry``), which
+needs a Django user and so is not written for the commands.
 """
 
 from __future__ import annotations

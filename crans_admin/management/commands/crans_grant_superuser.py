@@ -21,7 +21,8 @@ class Command(BaseCommand):
         "Grant superuser and staff status (both are needed for the admin) to users, "
         "by username or with --email by e-mail address; --revoke removes both, "
         "--list shows who has them. All or nothing: if one user cannot be changed, none is. "
-        "Users exist once they have logged in through the CAS."
+        "Users exist once they have logged in through the CAS. Changes are logged to "
+        "mailman-web's log file with the Unix user who ran the command."
     )
 
     CHANGE_OPTIONS = ("email", "revoke", "force", "activate", "dry_run")

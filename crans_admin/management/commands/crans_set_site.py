@@ -17,7 +17,7 @@ class Command(BaseCommand):
         "by default to settings.CRANS_SITE_DOMAIN and CRANS_SITE_NAME. The Site keeps its id, "
         "so the mail domains that django-mailman3 maps to it (MailDomain) stay mapped to it; "
         "no MailDomain is created, changed or deleted. Running web processes keep the old "
-        "name in memory until they restart."
+        "name in memory until they restart. Changes are logged to mailman-web's log file."
     )
 
     def add_arguments(self, parser):
