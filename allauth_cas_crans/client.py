@@ -14,7 +14,7 @@ from lxml import etree
 
 from .conf import CransSettings
 
-CAS_SERVICE_RESPONSE = "{http://www.yale.edu/tp/cas}serviceResponse"
+CAS_NAMESPACE = "http://www.yale.edu/tp/cas"
 SAML_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
 # What python-cas raises while parsing an answer that is not a CAS answer.
 MALFORMED_ANSWER_ERRORS = (
@@ -120,14 +120,22 @@ def verify(client: CASClientBase, ticket: str) -> tuple[str | None, dict[str, An
     """Return the user and attributes python-cas reads in the CAS server's answer.
 
     python-cas reads any XML answer without a success as a refused ticket: a
-    CAS 2 or 3 answer must first be a ``cas:serviceResponse``.
+    CAS 2 or 3 answer must first be a ``cas:serviceResponse``; its failure
+    code goes to the log.
     """
     if not isinstance(client, CASClientV2) or isinstance(client, CASClientWithSAMLV1):
         user, attributes, _pgtiou = client.verify_ticket(ticket)
         return user, attributes
     answer = client.get_verification_response(ticket)
-    if ElementTree.fromstring(answer).tag != CAS_SERVICE_RESPONSE:
+    root = ElementTree.fromstring(answer)
+    if root.tag != f"{{{CAS_NAMESPACE}}}serviceResponse":
         raise MalformedAnswer(f"{client.server_url} answered {answer[:100]!r}")
+    failure = root.find(f"{{{CAS_NAMESPACE}}}authenticationFailure")
+    if failure is not None:
+        raise TicketRejected(
+            f"{client.server_url} rejected ticket {ticket[:12]}...: "
+            f"{failure.get('code')} {(failure.text or '').strip()}"
+        )
     user, attributes, _pgtiou = client.verify_response(answer)
     return user, attributes
 

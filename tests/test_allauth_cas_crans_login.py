@@ -7,6 +7,7 @@ the callback, then looks at the database and the pages.
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 import threading
@@ -301,13 +302,15 @@ def test_cas_protocol_versions(site, settings, crans_cas, version):
         assert browser.is_logged_in()
 
 
-def test_forged_ticket_is_refused(site):
+def test_forged_ticket_is_refused(site, caplog):
     browser = Browser(site, ALICE)
     service = service_of(browser.start_login())
     response = browser.come_back(f"{service}&ticket=ST-{'forged' * 8}")
 
     assert_error_page(response, "did not confirm this sign-in")
     assert "Third-Party Login Failure" in response.text
+    assert "TicketRejected" in caplog.text
+    assert "INVALID_TICKET" in caplog.text
     assert not User.objects.exists()
     assert not browser.is_logged_in()
 
@@ -322,7 +325,7 @@ def test_error_page_in_french(site):
     assert "Third-Party Login Failure" not in response.text
 
 
-def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas):
+def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas, caplog):
     browser = Browser(site, ALICE)
     cas_login_url = browser.start_login()
     callback_url = browser.log_in_at_cas(cas_login_url)
@@ -338,6 +341,7 @@ def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas):
     response = browser.come_back(callback_url)
 
     assert_error_page(response, "did not confirm this sign-in")
+    assert "INVALID_TICKET" in caplog.text
     assert not User.objects.exists()
 
 
@@ -362,7 +366,7 @@ def test_callback_url_is_useless_in_another_browser(site):
     assert browser.is_logged_in()
 
 
-def test_cas_down_during_validation(site, settings, closed_port):
+def test_cas_down_during_validation(site, settings, closed_port, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
     settings.SOCIALACCOUNT_PROVIDERS = {
@@ -370,10 +374,11 @@ def test_cas_down_during_validation(site, settings, closed_port):
     }
 
     assert_error_page(browser.come_back(callback_url), "cannot be reached")
+    assert "CasUnavailable" in caplog.text
     assert not User.objects.exists()
 
 
-def test_cas_too_slow_times_out(site, settings, silent_cas_url):
+def test_cas_too_slow_times_out(site, settings, silent_cas_url, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
     settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": silent_cas_url, "TIMEOUT": 1}}
@@ -383,15 +388,17 @@ def test_cas_too_slow_times_out(site, settings, silent_cas_url):
 
     assert time.monotonic() - started < 5
     assert_error_page(response, "cannot be reached")
+    assert "Read timed out" in caplog.text
     assert not User.objects.exists()
 
 
-def test_cas_answering_garbage(site, settings, not_cas_url):
+def test_cas_answering_garbage(site, settings, not_cas_url, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
     settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": not_cas_url}}
 
     assert_error_page(browser.come_back(callback_url), "cannot be understood")
+    assert "MalformedAnswer" in caplog.text
     assert not User.objects.exists()
 
 
@@ -443,7 +450,8 @@ def test_simultaneous_first_logins_make_one_user(site, shared_cookies):
     assert EmailAddress.objects.count() == 1
 
 
-def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas):
+def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas, caplog):
+    caplog.set_level(logging.INFO, logger="allauth_cas_crans")
     browser = Browser(site, ALICE)
     assert browser.log_in().status_code == 302
     other_device = Browser(site, ALICE)
@@ -457,6 +465,7 @@ def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas):
     assert not browser.is_logged_in()
     assert other_device.is_logged_in()
     assert ServiceTicket.objects.count() == 1
+    assert "Single logout from 127.0.0.1: 1 session(s) ended." in caplog.text
 
 
 def test_single_logout_request_that_is_not_xml_is_refused(site):
