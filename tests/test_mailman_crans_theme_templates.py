@@ -1,0 +1,341 @@
+"""The theme's templates: upstream pages keep everything they render and get the Crans look.
+
+Each page is requested twice through Django's test client, on real data: with
+the theme, and with the theme removed from INSTALLED_APPS (upstream's
+templates). The themed page must hold every link, form, field and element id
+of upstream's, the same main content where the theme does not change it, and
+the Crans branding.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.models import SocialAccount, SocialLogin
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sites.models import Site
+from django.template import engines
+from django.test import RequestFactory, override_settings
+from django.urls import reverse
+from hyperkitty.models import Email
+
+THEME = "mailman_crans_theme"
+THEME_TEMPLATES = Path(__file__).resolve().parent.parent / THEME / "templates"
+SITE_NAME = "Listes du Crans (essai)"
+CRANS_URL = "https://www.crans.org/"
+WIKI_URL = "https://wiki.crans.org/CransTechnique/ServicesMineurs/MailMan3/Utilisation"
+HYPERKITTY_CREDITS = 'href="http://hyperkitty.readthedocs.org">HyperKitty</a>'
+POSTORIUS_CREDITS = 'href="https://postorius.readthedocs.org"'
+
+
+class Structure(HTMLParser):
+    """What a page offers: link targets, forms, named fields, element ids, scripts, stylesheets."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.items: set[tuple[str, ...]] = set()
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href") not in (None, "#"):
+            self.items.add(("link", attributes["href"].partition("?")[0]))
+        if tag == "form":
+            self.items.add(
+                ("form", (attributes.get("method") or "get").lower(), attributes.get("action", ""))
+            )
+        if tag in ("input", "select", "textarea", "button") and attributes.get("name"):
+            self.items.add(("field", attributes["name"]))
+        if attributes.get("id"):
+            self.items.add(("id", attributes["id"]))
+        if tag == "script" and attributes.get("src"):
+            self.items.add(("script", attributes["src"]))
+        if tag == "link" and attributes.get("rel") == "stylesheet":
+            self.items.add(("stylesheet", attributes["href"]))
+
+
+def main_content(html: str) -> str:
+    """The page's main container (between role="main" and the footer), CSRF tokens blanked."""
+    start = html.index('role="main"')
+    content = html[start : html.index("<footer", start)]
+    return re.sub(
+        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', content
+    )
+
+
+def upstream_settings():
+    """Settings without the theme: upstream's templates, static files and catalogues."""
+    return override_settings(
+        INSTALLED_APPS=[app for app in settings.INSTALLED_APPS if app != THEME]
+    )
+
+
+def get_both(client, url: str, status: int = 200) -> tuple[str, str]:
+    """The page at ``url`` themed, then upstream's; both must answer ``status``."""
+    themed = client.get(url)
+    assert themed.status_code == status, (url, themed.status_code)
+    with upstream_settings():
+        upstream = client.get(url)
+    assert upstream.status_code == status, (url, upstream.status_code)
+    return themed.content.decode(), upstream.content.decode()
+
+
+def assert_keeps_upstream(themed: str, upstream: str) -> None:
+    missing = Structure(upstream).items - Structure(themed).items
+    assert not missing, f"the themed page lost upstream's {sorted(missing)}"
+
+
+def assert_crans_look(html: str, credits: str, logo_alt: str = "Crans logo") -> None:
+    assert re.search(
+        rf'<img class="crans-logo" src="/static/{THEME}/img/crans-logo.svg" alt="{logo_alt}"', html
+    )
+    assert f'<span class="crans-site-name">{SITE_NAME}</span>' in html
+    assert f'href="/static/{THEME}/img/favicon.svg"' in html
+    assert f'href="/static/{THEME}/css/crans.css"' in html
+    assert "img/favicon.ico" not in html  # upstream's favicon is replaced
+    footer = html[html.index("<footer") :]
+    assert f'href="{CRANS_URL}"' in footer
+    assert f'href="{WIKI_URL}"' in footer
+    assert credits in footer
+
+
+@pytest.fixture
+def site_name(db):
+    """The current Site under a name of its own: the pages must show it, not a fixed one."""
+    Site.objects.filter(pk=settings.SITE_ID).update(name=SITE_NAME)
+    Site.objects.clear_cache()
+    return SITE_NAME
+
+
+@pytest.fixture
+def member(db, client):
+    user = get_user_model().objects.create_user("membre", "membre@crans.org", "membre-password")
+    client.force_login(user)
+    return user
+
+
+def test_every_theme_template_compiles():
+    engine = engines["django"]
+    names = [path.relative_to(THEME_TEMPLATES) for path in THEME_TEMPLATES.rglob("*.html")]
+    assert len(names) >= 12
+    for name in names:
+        engine.get_template(str(name))
+
+
+# Copied templates: every line of the installed upstream template is in the copy,
+# except these, which the copy replaces (see the comment at the top of each copy).
+REPLACED_LINES = {
+    ("hyperkitty", "hyperkitty/base.html"): {
+        "<html>",
+        '<meta name="dc.language" content="en" />',
+        '<link rel="shortcut icon" href="{% static \'hyperkitty/img/favicon.ico\' %}" />',
+        '<footer class="footer">',
+        '<p class="text-muted">',
+    },
+    ("postorius", "postorius/base.html"): {
+        '<html lang="en">',
+        '<link rel="shortcut icon" href="{% static \'postorius/img/favicon.ico\' %}">',
+        "<span><img src=\"{% static 'postorius/img/mailman_logo_small_trans.png' %}\" "
+        "alt=\"{% trans 'Mailman logo' %}\"/> Postorius</span>",
+        '<footer class="footer">',
+        '<p class="text-center">',
+    },
+    ("django_mailman3", "account/login.html"): {
+        "<p>{% blocktrans with site.name as site_name %}Please sign in with one",
+        'of your existing third party accounts. Or, <a href="{{ signup_url }}">sign up</a>',
+        "for a {{ site_name }} account and sign in below:{% endblocktrans %}</p>",
+        "{% else %}",
+    },
+    ("django_mailman3", "socialaccount/snippets/provider_list.html"): set(),
+    ("allauth", "allauth/elements/button.html"): set(),
+}
+
+
+@pytest.mark.parametrize(("app", "name"), sorted(REPLACED_LINES))
+def test_copied_template_keeps_every_other_upstream_line(app, name):
+    upstream_file = Path(__import__(app).__file__).parent / "templates" / name
+    upstream = {line.strip() for line in upstream_file.read_text().splitlines()}
+    copy = {line.strip() for line in (THEME_TEMPLATES / name).read_text().splitlines()}
+    assert upstream - copy == REPLACED_LINES[(app, name)]
+
+
+def hyperkitty_pages(archives) -> dict[str, str]:
+    tresorier = archives.tresorier.name
+    first = Email.objects.get(message_id="m1@crans.org")
+    return {
+        "index": reverse("hk_root"),
+        "list overview": reverse("hk_list_overview", args=[tresorier]),
+        "thread": reverse(
+            "hk_thread", kwargs={"mlist_fqdn": tresorier, "threadid": first.thread.thread_id}
+        ),
+        "message": reverse(
+            "hk_message_index",
+            kwargs={"mlist_fqdn": tresorier, "message_id_hash": first.message_id_hash},
+        ),
+        "search": reverse("hk_search") + "?q=zorglub",
+    }
+
+
+@pytest.mark.parametrize("page", ["index", "list overview", "thread", "message", "search"])
+def test_hyperkitty_page_keeps_upstream_content_with_crans_look(client, archives, site_name, page):
+    url = hyperkitty_pages(archives)[page]
+    themed, upstream = get_both(client, url)
+    assert_keeps_upstream(themed, upstream)
+    assert main_content(themed) == main_content(upstream)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+    assert "Tresorier" in main_content(themed) or "Budget 2024" in main_content(themed)
+
+
+def test_hyperkitty_search_finds_the_archived_emails(client, archives, site_name):
+    html = client.get(hyperkitty_pages(archives)["search"]).content.decode()
+    assert "Budget 2024" in main_content(html)
+    assert "Factures" in main_content(html)
+
+
+def test_profile_page_keeps_upstream_content_with_crans_look(client, member, site_name):
+    themed, upstream = get_both(client, reverse("mm_user_profile"))
+    assert_keeps_upstream(themed, upstream)
+    assert main_content(themed) == main_content(upstream)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+    assert 'action="/accounts/profile/"' in themed or "user-profile" in themed
+
+
+def test_signup_page_keeps_upstream_content_with_crans_look(client, site_name):
+    themed, upstream = get_both(client, reverse("account_signup"))
+    assert_keeps_upstream(themed, upstream)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+    assert 'id="signup_form"' in themed
+
+
+def test_login_page_keeps_every_upstream_link_and_field(client, site_name):
+    themed, upstream = get_both(client, reverse("account_login") + "?next=/hyperkitty/")
+    assert_keeps_upstream(themed, upstream)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+    for field in ("login", "password", "remember", "next"):
+        assert ("field", field) in Structure(themed).items
+
+
+def test_login_page_offers_the_crans_account_first(client, site_name):
+    html = client.get(reverse("account_login") + "?next=/hyperkitty/").content.decode()
+    button = re.search(r'<a title="[^"]*" class="[^"]*crans-login-button"\s+href="([^"]+)"', html)
+    assert button, "no Crans login button"
+    assert button.group(1).startswith("/accounts/crans/login/?")
+    assert "process=login" in button.group(1)
+    assert "next=%2Fhyperkitty%2F" in button.group(1)
+    assert "Log in with your Crans account" in html
+    assert 'src="/static/django-mailman3/img/login/crans.png"' in html
+    assert html.index("crans-login-button") < html.index('<form class="login')
+    assert "Log in with a local account" in html
+
+
+def test_login_page_in_french(client, site_name):
+    html = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="fr">' in html
+    assert "Se connecter avec son compte Crans" in html
+    assert "Se connecter avec un compte local" in html
+    assert_crans_look(html, "Fonctionne avec", logo_alt="Logo du Crans")
+    footer = html[html.index("<footer") :]
+    assert f"{SITE_NAME} est un service du Crans" in footer
+    assert "Site du Crans" in footer
+    assert "Aide sur les listes de diffusion (wiki du Crans)" in footer
+
+
+# allauth 65 pages whose own layout is bare HTML: in the site's layout now.
+# URL name: (heading, HTTP status).
+ALLAUTH_PAGES = {
+    "socialaccount_login_error": ("Third-Party Login Failure", 401),
+    "socialaccount_login_cancelled": ("Login Cancelled", 200),
+    "account_email_verification_sent": ("Verify Your Email Address", 200),
+    "account_reset_password_done": ("Password Reset", 200),
+}
+
+
+@pytest.mark.parametrize("url_name", sorted(ALLAUTH_PAGES))
+def test_allauth_page_is_in_the_site_layout(client, site_name, url_name):
+    heading, status = ALLAUTH_PAGES[url_name]
+    themed, upstream = get_both(client, reverse(url_name), status)
+    assert f"<h1>{heading}</h1>" in upstream.replace("\n", "").replace("  ", "")
+    assert 'role="main"' not in upstream  # allauth's bare layout
+    assert heading in main_content(themed)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+    assert 'id="navbar-main"' in themed
+
+
+def test_social_signup_page_is_in_the_site_layout(client, site_name):
+    """The form a new Crans member completes after the CAS login, when one is needed."""
+    provider = get_adapter().get_provider(RequestFactory().get("/"), "crans")
+    sociallogin = SocialLogin(
+        provider=provider,
+        user=get_user_model()(username="jdupont", email="jdupont@crans.org"),
+        account=SocialAccount(provider=provider.id, uid="jdupont"),
+    )
+    session = client.session
+    session["socialaccount_sociallogin"] = sociallogin.serialize()
+    session.save()
+    themed, upstream = get_both(client, reverse("socialaccount_signup"))
+    assert_keeps_upstream(themed, upstream)
+    assert 'id="signup_form"' in main_content(themed)
+    assert "Crans account to login to" in main_content(themed)
+    assert_crans_look(themed, HYPERKITTY_CREDITS)
+
+
+def test_allauth_buttons_get_bootstrap_classes(client, member, site_name):
+    """allauth's own pages (here: confirm one's password) draw their buttons as elements."""
+    html = client.get(reverse("account_reauthenticate")).content.decode()
+    assert re.search(r'<button\s+class="btn btn-primary"\s+type="submit"', main_content(html))
+    assert_crans_look(html, HYPERKITTY_CREDITS)
+
+
+def test_postorius_error_page_without_mailman_core(client, site_name, settings):
+    """Postorius says that core is unreachable, in the Crans look."""
+    settings.MAILMAN_REST_API_URL = "http://127.0.0.1:9"
+    response = client.get(reverse("list_index"))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "Mailman REST API not available" in html
+    assert_crans_look(html, POSTORIUS_CREDITS)
+    assert "mailman_logo_small_trans.png" not in html
+
+
+def test_admin_header_shows_the_site_name_and_logo(client, site_name):
+    admin = get_user_model().objects.create_superuser("root", "root@crans.org", "root-password")
+    client.force_login(admin)
+    html = client.get(reverse("admin:index")).content.decode()
+    header = html[html.index('<h1 id="site-name">') : html.index("</h1>")]
+    assert f"/static/{THEME}/img/crans-logo.svg" in header
+    assert f"{SITE_NAME} administration" in header
+    assert f"<title>Site administration | {SITE_NAME} administration</title>" in html
+    assert f'href="/static/{THEME}/css/crans-admin.css"' in html
+    french = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"Administration de {SITE_NAME}" in french
+
+
+@pytest.fixture
+def crans_list(mailman_core, settings, site_name):
+    """The advertised list info@lists.crans.org in a real Mailman core, postorius' peer."""
+    settings.MAILMAN_REST_API_URL = mailman_core.rest_url
+    settings.MAILMAN_REST_API_USER = mailman_core.admin_user
+    settings.MAILMAN_REST_API_PASS = mailman_core.admin_pass
+    domain = mailman_core.client().create_domain("lists.crans.org")
+    mailing_list = domain.create_list("info")
+    mailing_list.settings["display_name"] = "Info Crans"
+    mailing_list.settings["description"] = "Les annonces du Crans"
+    mailing_list.settings["advertised"] = True
+    mailing_list.settings.save()
+    return mailing_list
+
+
+def test_postorius_pages_keep_upstream_content_with_crans_look(client, crans_list):
+    """Postorius' list index and list summary, which read everything from core."""
+    for url in (reverse("list_index"), reverse("list_summary", args=[crans_list.list_id])):
+        themed, upstream = get_both(client, url)
+        assert_keeps_upstream(themed, upstream)
+        assert main_content(themed) == main_content(upstream)
+        assert "Info Crans" in main_content(themed)
+        assert_crans_look(themed, POSTORIUS_CREDITS)
+        assert "mailman_logo_small_trans.png" not in themed
