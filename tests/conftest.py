@@ -13,6 +13,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.cas_server",
     "tests.fixtures.archives",
     "tests.fixtures.mailman_core",
+    "tests.fixtures.browser",
 ]
 
 
