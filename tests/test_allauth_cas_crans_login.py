@@ -131,7 +131,8 @@ def crans_cas(cas_server: CasServer, settings, closed_port: int) -> CasServer:
 
 @pytest.fixture
 def site(live_server) -> str:
-    return live_server.url
+    """mailman-web's URL, on 127.0.0.1 like the CAS server (as in the demo)."""
+    return f"http://127.0.0.1:{live_server.thread.port}"
 
 
 def test_first_login_creates_the_member(site):
