@@ -191,6 +191,23 @@ def test_later_login_updates_names_and_email(site, crans_cas):
     assert SocialAccount.objects.get().extra_data["last_name"] == "Smith-Jones"
 
 
+def test_later_login_keeps_an_email_another_account_verified(site, crans_cas, caplog):
+    assert Browser(site, ERIN).log_in().status_code == 302
+    other = User.objects.create_user("other", "shared@example.org")
+    EmailAddress.objects.create(user=other, email="shared@example.org", verified=True, primary=True)
+    moved = CasUser("erin", ERIN.password, "shared@example.org", "Erin", "Smith")
+    crans_cas.update_user(moved)
+    try:
+        response = Browser(site, moved).log_in()
+    finally:
+        crans_cas.update_user(ERIN)
+
+    assert response.status_code == 302
+    assert User.objects.get(username="erin").email == "erin@example.org"
+    assert EmailAddress.objects.filter(email="shared@example.org").get().user == other
+    assert "verified by another account: not changed" in caplog.text
+
+
 def test_member_without_cas_email_gets_an_unverified_crans_address(site, mailoutbox):
     browser = Browser(site, BOB)
     response = browser.log_in()
