@@ -221,12 +221,6 @@ class RenamePlan:
     def new_folder(self) -> Path | None:
         return _list_folder(self.attachment_folder, self.new)
 
-    @property
-    def new_core_subject_prefix(self) -> str | None:
-        """The prefix core gets: the new one when the web's was the default, else core's own."""
-        changed = self.new_subject_prefix != self.old_subject_prefix
-        return self.new_subject_prefix if changed else None
-
     def describe(self) -> list[str]:
         """One line per change, phrased for a dry run and for the report alike."""
         row = f"hyperkitty_mailinglist #{self.mailing_list_id}"
@@ -301,7 +295,8 @@ class RenameReport:
     plan: RenamePlan
     reindexed: int
     stale_documents: int
-    aliases_output: str | None = None
+    aliases_output: str | None = None  # what `mailman aliases` printed, when it ran
+    aliases_error: str | None = None  # why it failed
 
     def describe(self) -> list[str]:
         lines = self.plan.describe()
@@ -323,9 +318,13 @@ class RenameReport:
                 "Mailman core still knows the list as %(old)s: rename it there too "
                 "(rename_list with --core-db and --core-var-dir)."
             ) % {"old": self.plan.old}
+        if self.aliases_error is not None:
+            return _("`mailman aliases` failed (%(error)s): run it, then start Mailman core.") % {
+                "error": self.aliases_error
+            }
         if self.aliases_output is None:
             return _("Run `mailman aliases`, then start Mailman core.")
-        return None
+        return _("Start Mailman core.")
 
 
 def plan_rename(
@@ -398,7 +397,8 @@ def plan_rename(
             new_list_name=new_name.local_part,
             new_mail_host=new_name.domain,
             new_display_name=new_display_name,
-            new_subject_prefix=plan.new_core_subject_prefix,
+            # Core applies it only while its own prefix is the default one.
+            new_subject_prefix=default_subject_prefix(new_display_name),
             check_stopped=not core.force,
             rest_url=settings.MAILMAN_REST_API_URL,
         )
@@ -534,6 +534,7 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
     after each batch.
     """
     commit_rename(plan, actor=actor)
+    aliases_output, aliases_error = _run_mailman_aliases(plan)
     try:
         reindexed = reindex_list(plan.mailing_list_id, progress=progress)
         stale = remove_stale_documents(plan.old.posting_address)
@@ -546,14 +547,26 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
             )
             % {"old": plan.old, "new": plan.new, "error": error}
         ) from error
-    aliases_output = None
-    if plan.core is not None and plan.core_options.mailman_bin:
-        from crans_admin.core import run_mailman_aliases
-
-        aliases_output = run_mailman_aliases(plan.core_options.mailman_bin)
     return RenameReport(
-        plan=plan, reindexed=reindexed, stale_documents=stale, aliases_output=aliases_output
+        plan=plan,
+        reindexed=reindexed,
+        stale_documents=stale,
+        aliases_output=aliases_output,
+        aliases_error=aliases_error,
     )
+
+
+def _run_mailman_aliases(plan: RenamePlan) -> tuple[str | None, str | None]:
+    """Regenerate the MTA maps when told how: ``(output, None)`` or ``(None, error)``."""
+    if plan.core is None or not plan.core_options.mailman_bin:
+        return None, None
+    from crans_admin.core import CoreRenameError, run_mailman_aliases
+
+    try:
+        return run_mailman_aliases(plan.core_options.mailman_bin), None
+    except CoreRenameError as error:
+        logger.error("`mailman aliases` failed after renaming %s: %s", plan.old, error)
+        return None, str(error)
 
 
 def commit_rename(plan: RenamePlan, *, actor: str) -> None:
