@@ -1,0 +1,117 @@
+"""The Crans look in a real browser: Debian's headless Chromium on a live server.
+
+Each main page, at desktop and mobile widths: the logo is drawn, the navbar
+has the Crans colour of the stylesheet's variable, the text on it is
+readable, and nothing went wrong (console errors, failed requests, HTTP
+errors, requests to another host). Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.urls import reverse
+from hyperkitty.models import Email
+
+from tests.fixtures.browser import DESKTOP, MOBILE, screenshot
+from tests.test_mailman_crans_theme_static import contrast_ratio
+
+pytestmark = pytest.mark.browser
+
+SITE_NAME = "Listes Crans"
+VIEWPORTS = {"desktop": DESKTOP, "mobile": MOBILE}
+# Read in the page: the navbar's colours, the stylesheet's variable, the logo's state.
+LOOK = """() => {
+    const navbar = document.querySelector("#navbar-main, header.navbar");
+    const link = navbar.querySelector("a.nav-link");
+    const logo = document.querySelector("img.crans-logo");
+    const box = logo.getBoundingClientRect();
+    return {
+        navbar: getComputedStyle(navbar).backgroundColor,
+        link: getComputedStyle(link).color,
+        variable: getComputedStyle(document.documentElement)
+            .getPropertyValue("--crans-navbar-bg").trim(),
+        logoLoaded: logo.complete && logo.naturalWidth > 0,
+        logoAlt: logo.alt,
+        logoBox: [box.width, box.height],
+        siteName: document.querySelector(".crans-site-name").textContent.trim(),
+        lang: document.documentElement.lang,
+    };
+}"""
+
+
+def rgb_to_hex(rgb: str) -> str:
+    red, green, blue = (int(value) for value in re.findall(r"\d+", rgb)[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+@pytest.fixture
+def pages(archives):
+    """Site name and the main pages' paths, on real archives."""
+    Site.objects.filter(pk=settings.SITE_ID).update(name=SITE_NAME)
+    Site.objects.clear_cache()
+    first = Email.objects.get(message_id="m1@crans.org")
+    name = archives.tresorier.name
+    return {
+        "hyperkitty-index": reverse("hk_root"),
+        "list-overview": reverse("hk_list_overview", args=[name]),
+        "thread": reverse("hk_thread", args=[name, first.thread.thread_id]),
+        "login": reverse("account_login"),
+        "authentication-error": reverse("socialaccount_login_error"),
+    }
+
+
+def check_look(watched) -> dict:
+    look = watched.page.evaluate(LOOK)
+    assert look["logoLoaded"], "the logo did not load"
+    assert look["logoBox"][0] >= 24 and look["logoBox"][1] >= 24, look
+    assert watched.page.locator("img.crans-logo").first.is_visible()
+    assert rgb_to_hex(look["navbar"]) == look["variable"] == "#12284c", look
+    assert contrast_ratio(rgb_to_hex(look["link"]), rgb_to_hex(look["navbar"])) >= 4.5, look
+    assert look["siteName"] == SITE_NAME
+    return look
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_main_pages_have_the_crans_look(live_server, browser_page, pages, viewport):
+    watched = browser_page(live_server.url, viewport=VIEWPORTS[viewport])
+    for page, path in pages.items():
+        response = watched.goto(path)
+        expected = 401 if page == "authentication-error" else 200
+        assert response.status == expected, (page, response.status)
+        look = check_look(watched)
+        assert look["logoAlt"] == "Crans logo"
+        assert watched.page.locator("footer a[href='https://www.crans.org/']").is_visible()
+        screenshot(watched.page, f"theme-{page}-{viewport}")
+        if expected != 200:  # the page's own status, not a problem
+            watched.accept_status(live_server.url + path, expected)
+        assert watched.problems() == [], page
+
+
+def test_login_page_in_french(live_server, browser_page, pages):
+    watched = browser_page(live_server.url, language="fr")
+    watched.goto(pages["login"] + "?next=/hyperkitty/")
+    look = check_look(watched)
+    assert look["lang"] == "fr"
+    assert look["logoAlt"] == "Logo du Crans"
+    button = watched.page.locator("a.crans-login-button")
+    assert button.is_visible()
+    assert button.inner_text().strip() == "Se connecter avec son compte Crans"
+    crans_top = button.bounding_box()["y"]
+    local_top = watched.page.locator("form.login").bounding_box()["y"]
+    assert crans_top < local_top, "the Crans account comes first"
+    screenshot(watched.page, "theme-login-fr-desktop")
+    assert watched.problems() == []
+
+
+def test_login_works_without_javascript(live_server, browser_page, pages):
+    watched = browser_page(live_server.url, viewport=MOBILE, javascript=False)
+    watched.goto(pages["login"])
+    check_look(watched)
+    assert watched.page.locator("a.crans-login-button").is_visible()
+    assert watched.page.locator("form.login input[name='login']").is_visible()
+    screenshot(watched.page, "theme-login-nojs-mobile")
+    assert watched.problems() == []
