@@ -5,15 +5,18 @@ import os
 import pty
 import re
 
+import psycopg2
 import pytest
 from django.contrib.sites.models import Site
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django_mailman3.models import MailDomain
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
 from crans_admin.lists import (
+    CoreOptions,
     ListName,
     RenameError,
     apply_rename,
@@ -359,3 +362,63 @@ def test_attachments_in_the_database_need_no_folder(archives, settings):
     output = rename(OLD, NEW)
     assert "attachment folder: none (attachments are kept in the database)" in output
     assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
+
+
+# Both databases: the web commit fails after Mailman core committed.
+
+REFUSE_AT_COMMIT = """
+CREATE FUNCTION test_refuse_tresorerie() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.name = 'tresorerie@lists.crans.org' THEN
+        RAISE EXCEPTION 'the web database refuses tresorerie at commit';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE CONSTRAINT TRIGGER test_refuse_tresorerie AFTER UPDATE ON hyperkitty_mailinglist
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_tresorerie();
+"""
+
+
+@pytest.fixture
+def refused_at_commit(transactional_db):
+    """A deferred constraint of the web database that fails the commit of the rename."""
+    with connection.cursor() as cursor:
+        cursor.execute(REFUSE_AT_COMMIT)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP FUNCTION test_refuse_tresorerie() CASCADE")
+
+
+def core_list_ids(database_url: str) -> list[str]:
+    with psycopg2.connect(database_url) as core_db, core_db.cursor() as cursor:
+        cursor.execute("SELECT list_id FROM mailinglist ORDER BY list_id")
+        return [list_id for (list_id,) in cursor.fetchall()]
+
+
+def test_web_commit_failure_after_core_commit_undoes_core(
+    refused_at_commit, archives, mailman_core, attachment_folder, settings
+):
+    core = mailman_core
+    settings.MAILMAN_REST_API_URL = core.rest_url
+    client = core.client()
+    client.create_domain("lists.crans.org")
+    mlist = client.get_domain("lists.crans.org").create_list("tresorier")
+    mlist.subscribe("alice@crans.org", pre_verified=True, pre_confirmed=True, pre_approved=True)
+    core.stop()
+    core_folder = core.var_dir / "lists" / "tresorier.lists.crans.org"
+    assert core_folder.is_dir()
+    plan = plan_rename(OLD, NEW, core=CoreOptions(core.database_url, core.var_dir))
+    assert plan.core is not None
+    before = snapshot_database()
+    files = snapshot_folder(attachment_folder)
+
+    with pytest.raises(RenameError, match="core's rename was undone"):
+        apply_rename(plan, actor="test")
+
+    assert snapshot_database() == before
+    assert snapshot_folder(attachment_folder) == files
+    assert core_list_ids(core.database_url) == ["tresorier.lists.crans.org"]
+    assert core_folder.is_dir()
+    assert not (core.var_dir / "lists" / "tresorerie.lists.crans.org").exists()
+    core.start()
+    assert [member.email for member in client.get_list(OLD).members] == ["alice@crans.org"]
