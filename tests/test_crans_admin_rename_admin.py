@@ -162,3 +162,26 @@ def test_anonymous_and_non_staff_users_go_to_the_login_page(archives):
 def test_unknown_list_is_404(admin_client_csrf):
     response = admin_client_csrf.get(reverse("admin:hyperkitty_mailinglist_rename", args=[999999]))
     assert response.status_code == 404
+
+
+def test_the_page_and_its_errors_speak_french(admin_client_csrf, archives):
+    url = rename_url(archives.tresorier)
+    page = admin_client_csrf.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Voir les changements" in page.content.decode()
+    refused = admin_client_csrf.post(
+        url,
+        {
+            "new_name": "tré sor@lists.crans.org",
+            "csrfmiddlewaretoken": str(page.context["csrf_token"]),
+        },
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert "Nom de liste invalide" in refused.content.decode()
+    report = admin_client_csrf.post(
+        url,
+        {"new_name": NEW, "csrfmiddlewaretoken": str(page.context["csrf_token"])},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    shown = report.content.decode()
+    assert "Confirmer le renommage" in shown
+    assert "postorius_emailtemplate : 2 ligne(s)" in shown
