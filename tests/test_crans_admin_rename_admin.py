@@ -185,3 +185,39 @@ def test_the_page_and_its_errors_speak_french(admin_client_csrf, archives):
     shown = report.content.decode()
     assert "Confirmer le renommage" in shown
     assert "postorius_emailtemplate : 2 ligne(s)" in shown
+
+
+def test_core_side_when_the_settings_name_it(admin_client_csrf, archives, mailman_core, settings):
+    core = mailman_core
+    settings.MAILMAN_REST_API_URL = core.rest_url
+    settings.CRANS_MAILMAN_CORE_DB_URL = core.database_url
+    settings.CRANS_MAILMAN_CORE_VAR_DIR = str(core.var_dir)
+    client = core.client()
+    client.create_domain("lists.crans.org")
+    client.get_domain("lists.crans.org").create_list("tresorier").subscribe(
+        "alice@crans.org", pre_verified=True, pre_confirmed=True, pre_approved=True
+    )
+    url = rename_url(archives.tresorier)
+
+    running = csrf_post(admin_client_csrf, url, {"new_name": NEW})
+    assert "REST API answers" in " ".join(running.context["form"].non_field_errors())
+
+    core.stop()
+    report = csrf_post(admin_client_csrf, url, {"new_name": NEW})
+    assert any(line.startswith("Mailman core: ") for line in report.context["report"])
+    done = admin_client_csrf.post(
+        url,
+        {
+            "new_name": NEW,
+            "digest": report.context["digest"],
+            "confirm": "1",
+            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
+        },
+    )
+    assert done.status_code == 302
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
+    followed = admin_client_csrf.get(done["Location"])
+    assert "Run `mailman aliases`, then start Mailman core." in followed.content.decode()
+    core.start()
+    renamed = client.get_list("tresorerie.lists.crans.org")
+    assert [member.email for member in renamed.members] == ["alice@crans.org"]
