@@ -379,7 +379,7 @@ def plan_rename(
         new_display_name=new_display_name,
         old_subject_prefix=mailing_list.subject_prefix,
         new_subject_prefix=new_subject_prefix,
-        empty_row=_empty_row(new_name, mailing_list.pk),
+        empty_row=_empty_row(new_name),
         templates=_check_templates(old_list_id, new_name.list_id),
         following=_following_rows(mailing_list),
         attachment_folder=attachment_folder,
@@ -435,7 +435,7 @@ def _clean_display_name(display_name: str | None, new: ListName) -> str:
     return cleaned
 
 
-def _empty_row(new: ListName, mailing_list_id: int) -> EmptyRow | None:
+def _empty_row(new: ListName) -> EmptyRow | None:
     """Find the row that already holds ``new``: refuse if it has archives, else merge it."""
     rows = list(
         MailingList.objects.filter(name=new.posting_address)
@@ -474,13 +474,11 @@ def _has_archives(mailing_list_id: int) -> bool:
 def _check_templates(old_list_id: str, new_list_id: str) -> int:
     """Count the list's templates; refuse if the new list-id already has the same ones."""
     templates = EmailTemplate.objects.filter(context="list", identifier=old_list_id)
-    clashes = EmailTemplate.objects.filter(
-        identifier=new_list_id,
-        name__in=templates.values("name"),
-        language__in=templates.values("language"),
-    ).values_list("name", "language")
-    own = set(templates.values_list("name", "language"))
-    clashing = sorted(pair for pair in clashes if pair in own)
+    taken = EmailTemplate.objects.filter(identifier=new_list_id)
+    # postorius' templates are unique by (name, identifier, language).
+    clashing = sorted(
+        set(templates.values_list("name", "language")) & set(taken.values_list("name", "language"))
+    )
     if clashing:
         raise RenameError(
             _("Postorius already has templates for %(list_id)s: %(templates)s. Delete them first.")
@@ -495,9 +493,8 @@ def _check_templates(old_list_id: str, new_list_id: str) -> int:
 
 
 def _following_rows(mailing_list: MailingList) -> FollowingRows:
-    emails = Email.objects.filter(mailinglist=mailing_list)
     return FollowingRows(
-        emails=emails.count(),
+        emails=Email.objects.filter(mailinglist=mailing_list).count(),
         threads=Thread.objects.filter(mailinglist=mailing_list).count(),
         attachments=Attachment.objects.filter(email__mailinglist=mailing_list).count(),
         votes=Vote.objects.filter(email__mailinglist=mailing_list).count(),
@@ -658,7 +655,7 @@ def _update_rows(plan: RenamePlan) -> None:
         .filter(pk=plan.mailing_list_id, name=plan.old.posting_address)
         .first()
     )
-    if mailing_list is None or _empty_row(plan.new, plan.mailing_list_id) != plan.empty_row:
+    if mailing_list is None or _empty_row(plan.new) != plan.empty_row:
         raise RenameError(
             _("%(old)s or %(new)s changed since the plan was made: nothing was changed, try again.")
             % {"old": plan.old, "new": plan.new}

@@ -422,3 +422,24 @@ def test_web_commit_failure_after_core_commit_undoes_core(
     assert not (core.var_dir / "lists" / "tresorerie.lists.crans.org").exists()
     core.start()
     assert [member.email for member in client.get_list(OLD).members] == ["alice@crans.org"]
+
+
+def test_templates_already_given_to_the_new_list_id_are_refused(archives):
+    EmailTemplate.objects.bulk_create(
+        [
+            EmailTemplate(
+                name="list:member:generic:footer",
+                data="Autre",
+                language="fr",
+                context="list",
+                identifier="tresorerie.lists.crans.org",
+            )
+        ]
+    )
+    before = snapshot_database()
+    with pytest.raises(
+        CommandError,
+        match=r"templates for tresorerie.lists.crans.org: list:member:generic:footer \(fr\)",
+    ):
+        rename(OLD, NEW)
+    assert snapshot_database() == before
