@@ -1,0 +1,639 @@
+"""Mailman core's side of rename_list (crans_admin.core), against a real Mailman core 3.3.10.
+
+A list is given members, owners, a moderator, a ban, a template (URL and file),
+a pending subscription, a held message and a bounce, through core's REST API
+and LMTP; core is stopped, the list renamed, core started again, and REST must
+show everything under the new name and nothing under the old one.
+"""
+
+from __future__ import annotations
+
+import email
+import shutil
+import sqlite3
+import threading
+import time
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.error import HTTPError
+
+import psycopg2
+import pytest
+from django.core.management import CommandError, call_command
+
+from crans_admin.core import (
+    CoreRename,
+    CoreRenameError,
+    CoreRenamePlan,
+    FolderMove,
+    RowUpdate,
+    plan_core_rename,
+    run_mailman_aliases,
+)
+from tests.fixtures.mailman_core import (
+    TEST_START_TIMEOUT,
+    MailmanCore,
+    SMTPSink,
+    core_database,
+    free_port,
+)
+
+DOMAIN = "lists.example.org"
+OTHER_DOMAIN = "asso.example.org"
+OLD = f"tresorier.{DOMAIN}"
+NEW = f"tresorerie.{OTHER_DOMAIN}"
+NEW_NAMES = {
+    "new_list_id": NEW,
+    "new_list_name": "tresorerie",
+    "new_mail_host": OTHER_DOMAIN,
+    "new_display_name": "Trésorerie",
+    "new_subject_prefix": "[Trésorerie] ",
+}
+FOOTER = "list:member:regular:footer"
+HEADER_FILE = Path("en") / "list:member:regular:header.txt"
+# Core's tables that hold a list by name: they must not mention the old list-id afterwards.
+NAMED_COLUMNS = {
+    "mailinglist": ("list_id",),
+    "member": ("list_id",),
+    "ban": ("list_id",),
+    "bounceevent": ("list_id",),
+    "template": ("context", "uri"),
+    "pendedkeyvalue": ("value",),
+}
+# The bounce runner looks at its queue every 2 minutes by default.
+QUICK_BOUNCES = "[runner.bounces]\nsleep_time: 1s\n"
+SNAPSHOT_TABLES = (*NAMED_COLUMNS, "pended", "_request", "workflowstate", "domain")
+
+
+TEMPLATES_PATH = "/postorius/api/templates/list/"
+
+
+def template_url(base: str, list_id: str) -> str:
+    """A list template's URL, as postorius gives core: the list-id is one segment."""
+    return f"{base}{TEMPLATES_PATH}{list_id}/{FOOTER}"
+
+
+class FooterHandler(BaseHTTPRequestHandler):
+    """Answers a template URL with a footer that names the list-id found in the URL."""
+
+    def do_GET(self):
+        if not self.path.startswith(TEMPLATES_PATH):
+            self.send_error(404)
+            return
+        body = f"Footer of {self.path.removeprefix(TEMPLATES_PATH).split('/')[0]}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def templates_base():
+    """The base URL of a small postorius stand-in that serves list footers to core."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FooterHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql`` (written with ``?``) in core's database, PostgreSQL or SQLite."""
+    if database_url.startswith("sqlite:"):
+        connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    else:
+        connection = psycopg2.connect(database_url)
+        sql = sql.replace("?", "%s")
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def decoded(header: str) -> str:
+    return str(make_header(decode_header(header)))
+
+
+def wait_until(condition, what: str, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Mailman core did not {what} within {timeout} s")
+        time.sleep(0.25)
+    return result
+
+
+def queued_files(core: MailmanCore) -> list[Path]:
+    return [path for path in (core.var_dir / "queue").rglob("*") if path.is_file()]
+
+
+def populate(core: MailmanCore, templates_base: str) -> None:
+    """Give the list ``tresorier`` everything core holds by name; ``bureau`` stays aside."""
+    client = core.client()
+    for domain in (DOMAIN, OTHER_DOMAIN):
+        client.create_domain(domain)
+    bureau = client.get_domain(DOMAIN).create_list("bureau")
+    bureau.subscribe("alice@example.org", pre_verified=True, pre_confirmed=True, pre_approved=True)
+    bureau.bans.add("spammer@example.net")
+    bureau.set_template(FOOTER, template_url(templates_base, bureau.list_id))
+    mlist = client.get_domain(DOMAIN).create_list("tresorier")
+    mlist.settings["subscription_policy"] = "moderate"
+    mlist.settings.save()
+    mlist.add_owner("owner@example.org")
+    mlist.add_moderator("moderator@example.org")
+    mlist.subscribe(
+        "alice@example.org", "Alice", pre_verified=True, pre_confirmed=True, pre_approved=True
+    )
+    # Waits for the moderators' approval: a pended record with the list-id.
+    mlist.subscribe("bob@example.org", "Bob", pre_verified=True, pre_confirmed=True)
+    mlist.bans.add("spammer@example.net")
+    mlist.set_template(FOOTER, template_url(templates_base, OLD))
+    header = core.var_dir / "templates" / "lists" / OLD / HEADER_FILE
+    header.parent.mkdir(parents=True)
+    header.write_text("Trésorerie du club\n")
+    post = EmailMessage()
+    post["From"] = "eve@example.com"
+    post["To"] = f"tresorier@{DOMAIN}"
+    post["Subject"] = "Remboursement"
+    post["Message-ID"] = "<held-1@example.com>"
+    post.set_content("Bonjour, une question sur le budget.")
+    core.post_by_lmtp(post)  # from a non-member: held for moderation
+    core.post_by_lmtp(
+        email.message_from_bytes(
+            b"From: MAILER-DAEMON@example.org\r\n"
+            b"To: tresorier-bounces@" + DOMAIN.encode() + b"\r\n"
+            b"Subject: Delivery Status Notification (Failure)\r\n"
+            b"Message-ID: <bounce-1@example.org>\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+            b"\r\n--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+            b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            b"Reporting-MTA: dns; mx.example.org\r\n\r\n"
+            b"Final-Recipient: rfc822; alice@example.org\r\nAction: failed\r\n"
+            b"Status: 5.1.1\r\n\r\n--B--\r\n",
+            _class=EmailMessage,
+        )
+    )
+    wait_until(lambda: len(mlist.held) == 1, "hold the non-member's message")
+    wait_until(
+        lambda: query(core.database_url, "SELECT 1 FROM bounceevent WHERE list_id = ?", (OLD,)),
+        "record the bounce",
+    )
+    wait_until(lambda: not queued_files(core), "empty its queues")
+
+
+def snapshot(core: MailmanCore) -> dict[str, object]:
+    """Every row of core's tables that a rename may touch, and the var dir's list folders."""
+    state: dict[str, object] = {
+        table: sorted(query(core.database_url, f"SELECT * FROM {table}"), key=repr)
+        for table in SNAPSHOT_TABLES
+    }
+    for folder in ("lists", "templates"):
+        root = core.var_dir / folder
+        state[folder] = {
+            str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+            for path in sorted(root.rglob("*"))
+        }
+    return state
+
+
+def mentions_of(core: MailmanCore, list_id: str) -> list[tuple[str, str]]:
+    """``(table, column)`` of every row that still names ``list_id``."""
+    return [
+        (table, column)
+        for table, columns in NAMED_COLUMNS.items()
+        for column in columns
+        for _row in query(
+            core.database_url,
+            f"SELECT {column} FROM {table} WHERE {column} LIKE ?",
+            (f"%{list_id}%",),
+        )
+    ]
+
+
+def rows_of_old_list(core: MailmanCore, table: str) -> int:
+    return query(core.database_url, f"SELECT COUNT(*) FROM {table} WHERE list_id = ?", (OLD,))[0][0]
+
+
+def plan(core: MailmanCore, **options) -> CoreRenamePlan:
+    return plan_core_rename(
+        core.database_url, core.var_dir, old_list_id=OLD, **{**NEW_NAMES, **options}
+    )
+
+
+def rename(core: MailmanCore, **options):
+    renaming = plan(core, **options)
+    with CoreRename(renaming) as renamed:
+        renamed.commit()
+    return renamed
+
+
+# The whole rename, on PostgreSQL (as at Crans) and on SQLite (small sites, the demo).
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_rename_carries_everything_to_the_new_name(
+    request, database, make_mailman_core, smtp_sink, templates_base, tmp_path
+):
+    if database == "postgresql":
+        database_url = request.getfixturevalue("core_database_url")
+    else:
+        database_url = f"sqlite:///{tmp_path}/mailman.db"
+    began = time.monotonic()
+    core = make_mailman_core(database_url, extra_config=QUICK_BOUNCES)
+    print(f"\ncore {database}: first start {time.monotonic() - began:.1f} s")
+    populate(core, templates_base)
+    client = core.client()
+    old_list = client.get_list(OLD)
+    token = old_list.requests[0]["token"]
+    held_id = old_list.held[0].request_id
+    bureau_before = {
+        key: value for key, value in snapshot(core).items() if key in ("ban", "template")
+    }
+    core.stop()
+
+    began = time.monotonic()
+    renaming = plan(core, rest_url=core.rest_url)
+    with CoreRename(renaming) as renamed:
+        renamed.commit()
+    print(f"\ncore rename on {database}: {time.monotonic() - began:.3f} s")
+
+    assert not (core.var_dir / "lists" / OLD).exists()
+    assert (core.var_dir / "lists" / NEW).is_dir()
+    assert (core.var_dir / "templates" / "lists" / NEW / HEADER_FILE).read_text() == (
+        "Trésorerie du club\n"
+    )
+    assert mentions_of(core, OLD) == []
+    names = "SELECT list_name, mail_host, display_name FROM mailinglist WHERE list_id = ?"
+    assert query(core.database_url, names, (NEW,)) == [("tresorerie", OTHER_DOMAIN, "Trésorerie")]
+    assert query(core.database_url, "SELECT email FROM bounceevent WHERE list_id = ?", (NEW,)) == [
+        ("alice@example.org",)
+    ]
+    # The other list did not move.
+    bureau_after = {
+        key: value for key, value in snapshot(core).items() if key in ("ban", "template")
+    }
+    assert [row for row in bureau_after["ban"] if f"bureau.{DOMAIN}" in row] == [
+        row for row in bureau_before["ban"] if f"bureau.{DOMAIN}" in row
+    ]
+    output = run_mailman_aliases(core.mailman_bin, core.config_file)
+    assert f"tresorerie@{OTHER_DOMAIN}" in (core.var_dir / "data" / "postfix_lmtp").read_text()
+    assert f"tresorier@{DOMAIN}" not in (core.var_dir / "data" / "postfix_lmtp").read_text()
+    assert "Traceback" not in output
+
+    print(f"core {database}: restart after the rename {core.start():.1f} s")
+    with pytest.raises(HTTPError) as missing:
+        client.get_list(OLD)
+    assert missing.value.code == 404
+    renamed_list = client.get_list(NEW)
+    assert renamed_list.list_name == "tresorerie"
+    assert renamed_list.mail_host == OTHER_DOMAIN
+    assert renamed_list.fqdn_listname == f"tresorerie@{OTHER_DOMAIN}"
+    assert renamed_list.display_name == "Trésorerie"
+    assert renamed_list.settings["subject_prefix"] == "[Trésorerie] "
+    assert [member.email for member in renamed_list.members] == ["alice@example.org"]
+    assert [owner.email for owner in renamed_list.owners] == ["owner@example.org"]
+    assert [moderator.email for moderator in renamed_list.moderators] == ["moderator@example.org"]
+    assert [ban.email for ban in renamed_list.bans] == ["spammer@example.net"]
+    assert [(template.name, template.uri) for template in renamed_list.templates] == [
+        (FOOTER, template_url(templates_base, NEW))
+    ]
+    assert [ban.email for ban in client.get_list(f"bureau.{DOMAIN}").bans] == [
+        "spammer@example.net"
+    ]
+    # The pending subscription and the held message are the new list's, and work.
+    assert [pending["email"] for pending in renamed_list.requests] == ["bob@example.org"]
+    renamed_list.moderate_request(token, "accept")
+    assert sorted(member.email for member in client.get_list(NEW).members) == [
+        "alice@example.org",
+        "bob@example.org",
+    ]
+    assert [held.sender for held in renamed_list.held] == ["eve@example.com"]
+    renamed_list.accept_message(held_id)
+    delivered = wait_until(
+        lambda: [
+            message
+            for message in smtp_sink.messages()
+            if message["Message-ID"] == "<held-1@example.com>"
+        ],
+        "deliver the approved message",
+    )
+    recipients = {address for message in delivered for address in message["X-RcptTo"].split(", ")}
+    assert recipients == {"alice@example.org", "bob@example.org"}
+    assert f"<{NEW}>" in delivered[0]["List-Id"]
+    assert decoded(delivered[0]["Subject"]) == "[Trésorerie] Remboursement"
+    # Core fetched the list's footer at its renamed URL.
+    assert f"Footer of {NEW}" in delivered[0].get_payload(decode=True).decode()
+
+
+# Checks and refusals, on one list made once and left as it was by every test.
+
+
+@pytest.fixture(scope="module")
+def stopped_core(tmp_path_factory, mailman_core_venv, templates_base):
+    """A populated Mailman core on PostgreSQL, stopped."""
+    folder = tmp_path_factory.mktemp("rename-core")
+    with core_database() as database_url, SMTPSink(folder / "sent-mail", free_port()) as sink:
+        core = MailmanCore(
+            folder / "core",
+            rest_port=free_port(),
+            lmtp_port=free_port(),
+            smtp_port=sink.port,
+            database_url=database_url,
+            venv=mailman_core_venv,
+            start_timeout=TEST_START_TIMEOUT,
+            extra_config=QUICK_BOUNCES,
+        )
+        core.write_config()
+        core.start()
+        try:
+            populate(core, templates_base)
+        finally:
+            core.stop()
+        yield core
+        core.stop()
+
+
+def test_a_running_core_is_refused(stopped_core):
+    core = stopped_core
+    core.start()
+    try:
+        with pytest.raises(CoreRenameError, match="REST API answers at"):
+            plan(core, rest_url=core.rest_url)
+        with pytest.raises(CoreRenameError, match="master.pid exists"):
+            plan(core)
+    finally:
+        core.stop()
+    assert plan(core, rest_url=core.rest_url).old_list_id == OLD
+
+
+def test_a_running_core_is_renamed_with_force_only(stopped_core):
+    core = stopped_core
+    core.start()
+    try:
+        assert plan(core, rest_url=core.rest_url, check_stopped=False).new_list_id == NEW
+    finally:
+        core.stop()
+
+
+def test_queued_messages_of_the_list_are_refused_unless_forced(stopped_core, tmp_path):
+    core = stopped_core
+    post = tmp_path / "post.eml"
+    post.write_text(f"From: alice@example.org\nTo: tresorier@{DOMAIN}\nSubject: queued\n\nHi\n")
+    other = core.mailman("inject", "-q", "in", "-f", str(post), f"bureau@{DOMAIN}")
+    assert other.returncode == 0, other.stdout
+    try:
+        assert plan(core).old_list_id == OLD  # another list's queued message is no obstacle
+        injected = core.mailman("inject", "-q", "in", "-f", str(post), f"tresorier@{DOMAIN}")
+        assert injected.returncode == 0, injected.stdout
+        with pytest.raises(CoreRenameError) as refused:
+            plan(core)
+        assert "1 queued file(s) for tresorier.lists.example.org" in str(refused.value)
+        assert "queue/in/" in str(refused.value)
+        assert plan(core, check_stopped=False).old_list_id == OLD
+    finally:
+        for path in queued_files(core):
+            path.unlink()
+
+
+@pytest.mark.parametrize(
+    "scheme", ["postgres://", "postgresql://", "postgresql+psycopg2://"], ids=str
+)
+def test_dry_run_counts_every_change_and_changes_nothing(stopped_core, scheme):
+    core = stopped_core
+    before = snapshot(core)
+    url = core.database_url.replace("postgresql://", scheme)
+    renaming = plan_core_rename(url, core.var_dir, old_list_id=OLD, **NEW_NAMES)
+
+    rows = {
+        (change.table, change.columns): change.rows
+        for change in renaming.changes
+        if isinstance(change, RowUpdate)
+    }
+    assert rows == {
+        ("mailinglist", "list_name, mail_host, list_id, display_name, subject_prefix"): 1,
+        ("member", "list_id"): rows_of_old_list(core, "member"),
+        ("ban", "list_id"): 1,
+        ("bounceevent", "list_id"): rows_of_old_list(core, "bounceevent"),
+        ("template", "uri"): 1,
+        ("template", "context"): 1,
+        ("pendedkeyvalue", "value of list_id, _mod_listid, listid"): 4,
+    }
+    # owner, moderator, alice, and eve as a non-member after her post
+    assert rows[("member", "list_id")] == 4
+    assert rows[("bounceevent", "list_id")] >= 1
+    assert [change for change in renaming.changes if isinstance(change, FolderMove)] == [
+        FolderMove(core.var_dir / "lists" / OLD, core.var_dir / "lists" / NEW),
+        FolderMove(
+            core.var_dir / "templates" / "lists" / OLD, core.var_dir / "templates" / "lists" / NEW
+        ),
+    ]
+    lines = renaming.describe()
+    assert lines[0] == (
+        f"list {OLD} -> {NEW} (list_name 'tresorerie', mail_host '{OTHER_DOMAIN}', "
+        "display_name 'Trésorerie')"
+    )
+    assert "subject_prefix '[Tresorier] ' -> '[Trésorerie] '" in lines
+    assert "table member (list_id): 4 row(s)" in lines
+    assert f"folder {core.var_dir / 'lists' / OLD} -> {core.var_dir / 'lists' / NEW}" in lines
+    assert snapshot(core) == before
+
+
+def test_a_custom_subject_prefix_is_kept(stopped_core):
+    core = stopped_core
+    query_url = core.database_url
+    connection = psycopg2.connect(query_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE mailinglist SET subject_prefix = '[Sous] ' WHERE list_id = %s", (OLD,)
+        )
+    try:
+        renaming = plan(core)
+        assert renaming.new_subject_prefix is None
+        assert "subject_prefix '[Sous] ' kept" in renaming.describe()
+        assert ("mailinglist", "list_name, mail_host, list_id, display_name") in [
+            (change.table, change.columns)
+            for change in renaming.changes
+            if isinstance(change, RowUpdate)
+        ]
+    finally:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mailinglist SET subject_prefix = '[Tresorier] ' WHERE list_id = %s", (OLD,)
+            )
+        connection.close()
+
+
+def test_leaving_without_commit_rolls_everything_back(stopped_core):
+    core = stopped_core
+    before = snapshot(core)
+    renaming = plan(core)
+    with pytest.raises(RuntimeError, match="web side failed"):
+        with CoreRename(renaming):
+            raise RuntimeError("web side failed")
+    with CoreRename(renaming):
+        pass
+    assert snapshot(core) == before
+
+
+def test_revert_restores_every_row_and_folder(stopped_core):
+    core = stopped_core
+    before = snapshot(core)
+    renamed = rename(core)
+    assert snapshot(core) != before
+    assert mentions_of(core, OLD) == []
+    renamed.revert()
+    assert snapshot(core) == before
+    with pytest.raises(CoreRenameError, match="Nothing to revert"):
+        renamed.revert()
+
+
+def test_a_failed_folder_move_puts_the_database_back(stopped_core):
+    core = stopped_core
+    before = snapshot(core)
+    renaming = plan(core)
+    # Something takes the new template folder between the plan and the commit.
+    blocker = core.var_dir / "templates" / "lists" / NEW / "en" / "stray.txt"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("taken")
+    try:
+        with pytest.raises(CoreRenameError, match="core's database was put back"):
+            with CoreRename(renaming) as renamed:
+                renamed.commit()
+    finally:
+        shutil.rmtree(core.var_dir / "templates" / "lists" / NEW)
+    assert snapshot(core) == before
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (
+            {"new_list_id": f"bureau.{DOMAIN}", "new_list_name": "bureau", "new_mail_host": DOMAIN},
+            f"Mailman core already has a list bureau.{DOMAIN}",
+        ),
+        (
+            {"new_list_id": "tresorerie.nowhere.example", "new_mail_host": "nowhere.example"},
+            "Mailman core has no domain nowhere.example",
+        ),
+        (
+            {"new_list_id": f"autre.{OTHER_DOMAIN}"},
+            f"List-id autre.{OTHER_DOMAIN} does not match tresorerie@{OTHER_DOMAIN}",
+        ),
+        (
+            {"new_list_id": OLD, "new_list_name": "tresorier", "new_mail_host": DOMAIN},
+            f"The list {OLD} already has this name",
+        ),
+    ],
+)
+def test_names_that_cannot_be_used_are_refused(stopped_core, names, message):
+    core = stopped_core
+    before = snapshot(core)
+    with pytest.raises(CoreRenameError, match=message):
+        plan(core, **names)
+    with pytest.raises(CoreRenameError, match=f"Mailman core has no list absent.{DOMAIN}"):
+        plan_core_rename(
+            core.database_url, core.var_dir, old_list_id=f"absent.{DOMAIN}", **NEW_NAMES
+        )
+    assert snapshot(core) == before
+
+
+def test_a_taken_folder_is_refused(stopped_core):
+    core = stopped_core
+    taken = core.var_dir / "lists" / NEW
+    taken.mkdir()
+    try:
+        with pytest.raises(CoreRenameError, match=f"folder {taken} already exists"):
+            plan(core)
+    finally:
+        taken.rmdir()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "Invalid Mailman core database URL 'not a url'"),
+        ("mysql://mailman:secret@127.0.0.1/mailman", "Invalid Mailman core database URL"),
+        ("postgresql://mailman:secret@127.0.0.1:5432", "Invalid Mailman core database URL"),
+        ("sqlite:///relative/mailman.db", "Invalid Mailman core database URL"),
+        ("sqlite:////nonexistent/mailman.db", "Cannot open Mailman core's database"),
+        ("postgresql://mailman:secret@127.0.0.1:1/mailman", "Cannot open Mailman core's database"),
+    ],
+)
+def test_a_bad_database_url_is_refused_clearly(tmp_path, url, message):
+    with pytest.raises(CoreRenameError, match=message) as refused:
+        plan_core_rename(url, tmp_path, old_list_id=OLD, **NEW_NAMES)
+    assert "secret" not in str(refused.value)
+
+
+def test_a_database_that_is_not_cores_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()
+    with pytest.raises(CoreRenameError, match="is it Mailman core's database"):
+        plan_core_rename(f"sqlite:///{other}", tmp_path, old_list_id=OLD, **NEW_NAMES)
+
+
+def test_mailman_aliases_failure_is_reported(tmp_path):
+    with pytest.raises(CoreRenameError, match="Cannot run"):
+        run_mailman_aliases(str(tmp_path / "no-mailman"))
+
+
+# Both sides at once: the rename_list command with --core-db and --core-var-dir.
+
+
+@pytest.mark.django_db
+def test_rename_list_command_renames_core_and_web(
+    archives, mailman_core, templates_base, settings, monkeypatch
+):
+    from hyperkitty.models import MailingList
+
+    core = mailman_core
+    settings.MAILMAN_REST_API_URL = core.rest_url
+    client = core.client()
+    client.create_domain("lists.crans.org")
+    mlist = client.get_domain("lists.crans.org").create_list("tresorier")
+    mlist.subscribe("alice@crans.org", pre_verified=True, pre_confirmed=True, pre_approved=True)
+    mlist.set_template(FOOTER, template_url(templates_base, "tresorier.lists.crans.org"))
+    with pytest.raises(CommandError, match="REST API answers"):
+        call_command(
+            "rename_list",
+            "tresorier@lists.crans.org",
+            "tresorerie@lists.crans.org",
+            core_db=core.database_url,
+            core_var_dir=core.var_dir,
+        )
+    core.stop()
+    # `mailman aliases` (--mailman-bin) finds core's configuration as Mailman does.
+    monkeypatch.setenv("MAILMAN_CONFIG_FILE", str(core.config_file))
+    call_command(
+        "rename_list",
+        "tresorier@lists.crans.org",
+        "tresorerie@lists.crans.org",
+        display_name="Trésorerie",
+        core_db=core.database_url,
+        core_var_dir=core.var_dir,
+        mailman_bin=str(core.mailman_bin),
+        verbosity=0,
+    )
+
+    web = MailingList.objects.get(pk=archives.tresorier.pk)
+    assert (web.name, web.list_id) == ("tresorerie@lists.crans.org", "tresorerie.lists.crans.org")
+    assert "tresorerie@lists.crans.org" in (core.var_dir / "data" / "postfix_lmtp").read_text()
+    core.start()
+    with pytest.raises(HTTPError):
+        client.get_list("tresorier.lists.crans.org")
+    renamed = client.get_list("tresorerie.lists.crans.org")
+    assert (renamed.list_name, renamed.display_name) == ("tresorerie", "Trésorerie")
+    assert [member.email for member in renamed.members] == ["alice@crans.org"]
+    assert [template.uri for template in renamed.templates] == [
+        template_url(templates_base, "tresorerie.lists.crans.org")
+    ]
