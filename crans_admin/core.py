@@ -460,6 +460,7 @@ def plan_core_rename(
                 old_subject_prefix=old_subject_prefix,
                 changes=(),
             )
+            _check_no_leftovers(database, plan)
             rows = tuple(
                 RowUpdate(update.table, update.columns, update.count(database))
                 for update in _updates(plan)
@@ -497,6 +498,30 @@ def _check_name_free(database: _CoreDatabase, list_id: str, list_name: str, mail
         raise CoreRenameError(
             _("Mailman core has no domain %(domain)s: create it in core first.")
             % {"domain": mail_host}
+        )
+
+
+def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
+    """Raise ``CoreRenameError`` if rows already name the new list-id.
+
+    Deleting a list leaves its templates, bounce events and pending
+    subscriptions behind; the renamed list would inherit them (two templates
+    of one name break core's look-ups), and a revert, which selects rows by the
+    new list-id, would take them along. These are the rows the reverse rename
+    would select.
+    """
+    leftovers = [
+        f"{update.table}.{update.columns}: {count}"
+        for update in _updates(plan.reversed())[1:]  # [0]: mailinglist, checked already
+        if (count := update.count(database))
+    ]
+    if leftovers:
+        raise CoreRenameError(
+            _(
+                "Mailman core's database still has rows that name %(list)s, left by a "
+                "deleted list (%(rows)s): delete them first, or choose another name."
+            )
+            % {"list": plan.new_list_id, "rows": "; ".join(leftovers)}
         )
 
 

@@ -547,6 +547,26 @@ def test_names_that_cannot_be_used_are_refused(stopped_core, names, message):
     assert snapshot(core) == before
 
 
+def test_rows_left_by_a_deleted_list_of_the_new_name_are_refused(stopped_core):
+    core = stopped_core
+    connection = psycopg2.connect(core.database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO template (name, context, uri) VALUES (%s, %s, %s)",
+            (FOOTER, NEW, "http://127.0.0.1:9/old-footer"),
+        )
+    try:
+        with pytest.raises(
+            CoreRenameError, match=r"still has rows that name .*template.context: 1"
+        ):
+            plan(core)
+    finally:
+        with connection, connection.cursor() as cursor:
+            cursor.execute("DELETE FROM template WHERE context = %s", (NEW,))
+        connection.close()
+    assert plan(core).old_list_id == OLD
+
+
 def test_a_taken_folder_is_refused(stopped_core):
     core = stopped_core
     taken = core.var_dir / "lists" / NEW
