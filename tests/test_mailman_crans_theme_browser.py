@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.urls import reverse
 from hyperkitty.models import Email
 
-from tests.fixtures.browser import DESKTOP, MOBILE, screenshot
+from tests.fixtures.browser import DESKTOP, MOBILE, log_in, screenshot
 from tests.test_mailman_crans_theme_static import contrast_ratio
+from tests.test_mailman_crans_theme_templates import create_crans_list, point_postorius_at
 
 pytestmark = pytest.mark.browser
 
@@ -51,8 +52,9 @@ def rgb_to_hex(rgb: str) -> str:
 @pytest.fixture
 def pages(archives):
     """Site name and the main pages' paths, on real archives."""
-    Site.objects.filter(pk=settings.SITE_ID).update(name=SITE_NAME)
-    Site.objects.clear_cache()
+    site = Site.objects.get_current()
+    site.name = SITE_NAME
+    site.save()  # clears the Site cache
     first = Email.objects.get(message_id="m1@crans.org")
     name = archives.tresorier.name
     return {
@@ -114,4 +116,52 @@ def test_login_works_without_javascript(live_server, browser_page, pages):
     assert watched.page.locator("a.crans-login-button").is_visible()
     assert watched.page.locator("form.login input[name='login']").is_visible()
     screenshot(watched.page, "theme-login-nojs-mobile")
+    assert watched.problems() == []
+
+
+def test_profile_page_of_a_member(live_server, browser_page, pages, archives):
+    for viewport in sorted(VIEWPORTS):
+        watched = browser_page(live_server.url, viewport=VIEWPORTS[viewport])
+        log_in(watched, archives.alice)
+        watched.goto(reverse("mm_user_profile"))
+        check_look(watched)
+        assert watched.page.locator("form.user-profile").is_visible()
+        screenshot(watched.page, f"theme-profile-{viewport}")
+        assert watched.problems() == []
+
+
+def test_postorius_pages(live_server, browser_page, pages, mailman_core, settings):
+    point_postorius_at(mailman_core, settings)
+    mailing_list = create_crans_list(mailman_core)
+    paths = {
+        "postorius-list-index": reverse("list_index"),
+        "postorius-list-summary": reverse("list_summary", args=[mailing_list.list_id]),
+    }
+    for viewport in sorted(VIEWPORTS):
+        watched = browser_page(live_server.url, viewport=VIEWPORTS[viewport])
+        for page, path in paths.items():
+            assert watched.goto(path).status == 200
+            check_look(watched)
+            assert watched.page.get_by_text("Info Crans").first.is_visible()
+            screenshot(watched.page, f"theme-{page}-{viewport}")
+        assert watched.problems() == []
+
+
+def test_admin_header(live_server, browser_page, pages):
+    admin = get_user_model().objects.create_superuser("root", "root@crans.org", "password")
+    watched = browser_page(live_server.url)
+    log_in(watched, admin)
+    watched.goto(reverse("admin:index"))
+    header = watched.page.evaluate(
+        """() => ({
+            background: getComputedStyle(document.querySelector("#header")).backgroundColor,
+            logo: document.querySelector("#site-name img.crans-logo").naturalWidth,
+            text: document.querySelector("#site-name").textContent.trim(),
+        })"""
+    )
+    assert rgb_to_hex(header["background"]) == "#12284c"
+    assert header["logo"] > 0
+    assert header["text"] == f"{SITE_NAME} administration"
+    assert watched.page.title() == f"Site administration | {SITE_NAME} administration"
+    screenshot(watched.page, "theme-admin-desktop")
     assert watched.problems() == []

@@ -106,12 +106,14 @@ def test_every_text_colour_of_the_theme_is_checked():
     assert used and used <= checked, used - checked
 
 
-def test_stylesheets_load_nothing_else():
+def test_stylesheets_load_only_the_theme_images():
     for stylesheet in (CSS, ADMIN_CSS):
         text = stylesheet.read_text()
         assert "@import" not in text
         assert "@font-face" not in text
-        assert "url(" not in text
+        for url in re.findall(r"url\(([^)]*)\)", text):
+            image = (stylesheet.parent / url.strip("\"'")).resolve()
+            assert image.parent == STATIC / "img" and image.is_file(), url
 
 
 def theme_files() -> list[Path]:
