@@ -31,6 +31,7 @@ CONTRAST_PAIRS = {
         ("--header-color", "--header-bg"),
         ("--header-branding-color", "--header-bg"),
         ("--header-link-color", "--header-bg"),
+        ("--accent", "--header-bg"),  # the site's name in the header
         ("--breadcrumbs-fg", "--breadcrumbs-bg"),
         ("--breadcrumbs-link-fg", "--breadcrumbs-bg"),
         ("--button-fg", "--button-bg"),
