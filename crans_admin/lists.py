@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -39,8 +38,13 @@ from haystack.query import SearchQuerySet
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
-if TYPE_CHECKING:
-    from crans_admin.core import CoreRename, CoreRenamePlan
+from .core import (
+    CoreRename,
+    CoreRenameError,
+    CoreRenamePlan,
+    plan_core_rename,
+    run_mailman_aliases,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -388,8 +392,6 @@ def plan_rename(
     )
     if core is None:
         return plan
-    from crans_admin.core import CoreRenameError, plan_core_rename
-
     try:
         core_plan = plan_core_rename(
             core.db_url,
@@ -559,8 +561,6 @@ def _run_mailman_aliases(plan: RenamePlan) -> tuple[str | None, str | None]:
     """Regenerate the MTA maps when told how: ``(output, None)`` or ``(None, error)``."""
     if plan.core is None or not plan.core_options.mailman_bin:
         return None, None
-    from crans_admin.core import CoreRenameError, run_mailman_aliases
-
     try:
         return run_mailman_aliases(plan.core_options.mailman_bin), None
     except CoreRenameError as error:
@@ -604,8 +604,6 @@ def _core_transaction(plan: RenamePlan) -> Iterator[CoreRename | None]:
     if plan.core is None:
         yield None
         return
-    from crans_admin.core import CoreRename, CoreRenameError
-
     try:
         with CoreRename(plan.core) as core:
             yield core
