@@ -418,7 +418,10 @@ def check_ports(ports: Ports, core: MailmanCore) -> None:
                     f"\nA Mailman core of an earlier run is still running (PID {pid}); stop it "
                     f"with: {core.mailman_bin} -C {core.config_file} stop"
                 )
-            raise StackError(f"{service} cannot start: port {HOST}:{port} is already in use.{hint}")
+            raise StackError(
+                f"{service} cannot start: port {HOST}:{port} is already in use (see which "
+                f"process with: ss -ltnp 'sport = :{port}').{hint}"
+            )
 
 
 def prepare_web(ports: Ports, passwords: dict[str, str]) -> None:
@@ -488,34 +491,40 @@ def start(demo: Demo, running: ExitStack) -> None:
     stop_at_exit(running, "Mailman core", demo.core.stop)
     stop_at_exit(running, "the CAS server", demo.cas.stop)
     # Core and the CAS server start in the background (core's REST API takes
-    # seconds to answer) while mailman-web is prepared here.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        core_started = pool.submit(start_core, demo.core)
-        cas_started = pool.submit(demo.cas.start)
-        prepare_web(demo.ports, demo.passwords)
-        demo.web = start_manage(
-            ["runserver", "--noreload", f"{HOST}:{demo.ports.web}"],
-            demo.web_env,
-            VAR / "logs" / "runserver.log",
-        )
-        stop_at_exit(running, "mailman-web", stop_process, demo.web)
-        demo.tasks = start_task_queue(demo.web_env, VAR / "logs" / "qcluster.log")
-        stop_at_exit(running, "the task queue", stop_process, demo.tasks)
-        wait_for_http(f"{demo.site}/accounts/login/", 60, demo.web, VAR / "logs" / "runserver.log")
-        try:
-            core_started.result()
-        except MailmanCoreError as error:
-            raise StackError(f"Mailman core did not start: {error}") from error
-        try:
-            cas_started.result()
-        except RuntimeError as error:
-            raise StackError(f"The CAS server did not start: {error}") from error
+    # seconds to answer) while mailman-web is prepared here. When stopping,
+    # first wait for them to finish starting, then stop them.
+    pool = ThreadPoolExecutor(max_workers=2)
+    core_started = pool.submit(start_core, demo.core)
+    cas_started = pool.submit(demo.cas.start)
+    running.callback(pool.shutdown)
+    prepare_web(demo.ports, demo.passwords)
+    demo.web = start_manage(
+        ["runserver", "--noreload", f"{HOST}:{demo.ports.web}"],
+        demo.web_env,
+        VAR / "logs" / "runserver.log",
+    )
+    stop_at_exit(running, "mailman-web", stop_process, demo.web)
+    demo.tasks = start_task_queue(demo.web_env, VAR / "logs" / "qcluster.log")
+    stop_at_exit(running, "the task queue", stop_process, demo.tasks)
+    wait_for_http(f"{demo.site}/accounts/login/", 60, demo.web, VAR / "logs" / "runserver.log")
+    try:
+        core_started.result()
+    except MailmanCoreError as error:
+        raise StackError(f"Mailman core did not start: {error}") from error
+    try:
+        cas_started.result()
+    except RuntimeError as error:
+        raise StackError(f"The CAS server did not start: {error}") from error
     create_lists(demo.core.client())
     set_footers()
     messages = demo_messages()
     posted = post_messages(demo.core, messages)
     if posted:
-        print(f"Posting {len(posted)} messages through core's LMTP...", flush=True)
+        print(
+            f"Posted {len(posted)} messages through core's LMTP; "
+            "waiting for hyperkitty to archive them...",
+            flush=True,
+        )
     wait_until_archived(
         [bare_id(message) for message in messages],
         logs=[demo.core.log_file, Path(settings.LOGGING["handlers"]["file"]["filename"])],
@@ -536,6 +545,7 @@ Crans mailman-web demo, started in {seconds:.1f} s:
                   on the login page, "Log in with your Crans account"; alice is subscribed
                   to {ANNONCES.address} and {DISCUSSION.address}, bob to nothing yet
   administrator   {ADMIN_USERNAME} / {demo.passwords[ADMIN_USERNAME]}  ({site}/admin/)
+                  (the passwords are kept in {VAR / "secrets"}/)
   CAS server      {cas}login
   Mailman core    REST {demo.core.rest_url}/3.1/ ({demo.core.admin_user} / {demo.core.admin_pass})
                   LMTP {HOST}:{demo.ports.lmtp}
@@ -611,7 +621,7 @@ def main() -> int:
                 wait_until_interrupted(demo)
             except KeyboardInterrupt:
                 print("\nStopping...", flush=True)
-            except StackError as error:
+            except (StackError, MailmanCoreError) as error:
                 print(f"\nThe demo stopped: {error}", file=sys.stderr, flush=True)
                 status = 1
             # Stopping takes a few seconds: do not let a second Ctrl-C leave processes behind.
