@@ -450,3 +450,13 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
     ):
         rename(OLD, NEW)
     assert snapshot_database() == before
+
+
+def test_reindex_queries_do_not_grow_with_the_list(archives, django_assert_num_queries):
+    """The count, the emails (one server-side cursor), two prefetches per batch."""
+    MailingList.objects.filter(pk=archives.tresorier.pk).update(name=NEW)
+    with django_assert_num_queries(2 + 2):
+        reindex_list(archives.tresorier.pk)
+    with django_assert_num_queries(2 + 2 * 3):  # batches of 2 emails: 2 + 2 + 1
+        reindex_list(archives.tresorier.pk, batch_size=2)
+    assert search(NEW) == archives.word_count
