@@ -297,6 +297,11 @@ def test_progress_shows_on_a_terminal_only(archives):
         ([OLD, NEW, "--display-name", "  "], "The display name is empty"),
         ([OLD, NEW, "--core-db", "postgresql://core"], "Give both --core-db and --core-var-dir"),
         ([OLD, NEW, "--force"], "--force goes with --core-db and --core-var-dir"),
+        (
+            [OLD, NEW, "--core-db", "postgresql://core", "--core-var-dir", "/nonexistent"],
+            "--core-var-dir /nonexistent is not a folder",
+        ),
+        ([OLD, NEW, "--mailman-bin", "/usr/bin/mailman"], "--mailman-bin goes with --core-db"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(archives, attachment_folder, args, message):
