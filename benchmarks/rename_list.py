@@ -153,9 +153,9 @@ def seed_list(local_part: str, size: int, random_words: random.Random) -> int:
 
 def time_database_part(size: int, random_words: random.Random, rounds: int) -> dict[str, float]:
     """Median time of planning and committing renames back and forth of a ``size`` list."""
-    from crans_admin.lists import commit_rename, plan_rename
-
     from django.db import connection
+
+    from crans_admin.lists import commit_rename, plan_rename
 
     local_part = f"list{size}"
     seed_list(local_part, size, random_words)
