@@ -35,9 +35,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -331,6 +331,29 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def started_at(pid: int) -> str | None:
+    """When process ``pid`` started (ticks since boot), to tell it from a later one with its PID."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def end_leftovers(known: dict[int, str | None], timeout: float = 15) -> None:
+    """End, by PID, the processes of ``known`` (pid: start time) still alive: SIGTERM, SIGKILL."""
+    alive = [pid for pid, start in known.items() if process_alive(pid) and started_at(pid) == start]
+    if not alive:
+        return
+    print(f"  ending {len(alive)} process(es) left behind: {alive}", flush=True)
+    for pid in alive:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while (alive := [pid for pid in alive if process_alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+
+
 def start_manage(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     """Run ``manage.py ARGS`` in a session of its own (Ctrl-C reaches only the demo)."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -354,11 +377,14 @@ def start_task_queue(env: dict[str, str], log: Path, timeout: float = 60) -> sub
     offset = log.stat().st_size if log.exists() else 0
     process = start_manage(["qcluster"], env, log)
     deadline = time.monotonic() + timeout
-    while " running." not in log.read_text(errors="replace")[offset:]:
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise StackError(f"mailman-web's task queue (qcluster) did not start; see {log}")
-        time.sleep(0.2)
+    try:
+        while " running." not in log.read_text(errors="replace")[offset:]:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise StackError(f"mailman-web's task queue (qcluster) did not start; see {log}")
+            time.sleep(0.2)
+    except BaseException:  # Ctrl-C included
+        stop_process(process)
+        raise
     return process
 
 
@@ -387,10 +413,22 @@ class Demo:
     web_env: dict[str, str]
     web: subprocess.Popen | None = None
     tasks: subprocess.Popen | None = None
+    # Every process of the services seen so far (pid: start time), so that
+    # none outlives the demo, even one whose parent died.
+    known: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def site(self) -> str:
         return f"http://{HOST}:{self.ports.web}"
+
+    def note_processes(self) -> None:
+        """Add the processes the services run now to ``known``."""
+        roots = [process.pid for process in (self.web, self.tasks) if process is not None]
+        master = self.core.master_pid()
+        if master is not None and process_alive(master):
+            roots.append(master)
+        for pid in roots + [child for root in roots for child in descendants(root)]:
+            self.known.setdefault(pid, started_at(pid))
 
     def watched(self) -> list[tuple[str, Callable[[], bool], Path]]:
         """(service, is it alive?, its log) for every process the demo waits on."""
@@ -463,11 +501,14 @@ def newest_source_change() -> float:
 
 
 def start_core(core: MailmanCore) -> None:
+    """Install core's virtualenv (once), write its configuration, start it."""
     if not (core.venv / "bin" / "mailman").exists():
         print(f"Installing Mailman core 3.3.10 in {core.venv} (first run only)...", flush=True)
     core.install()
     core.write_config()
-    core.start()
+    # A core that died without stopping (killed, machine switched off) left
+    # its lock behind; core removes it once sure that no process holds it.
+    core.start(force=True)
 
 
 def stop_at_exit(running: ExitStack, service: str, stop: Callable, *args: object) -> None:
@@ -481,11 +522,19 @@ def stop_at_exit(running: ExitStack, service: str, stop: Callable, *args: object
     running.callback(stop_service)
 
 
+def finish_starting(pool: ThreadPoolExecutor, starts: list[Future]) -> None:
+    """Wait for the services still starting in ``pool`` (to stop them next)."""
+    if not all(started.done() for started in starts):
+        print("  waiting for Mailman core and the CAS server to finish starting...", flush=True)
+    pool.shutdown()
+
+
 def start(demo: Demo, running: ExitStack) -> None:
     """Start every service of ``demo``; ``running`` stops them (in reverse order) at the end."""
     from django.conf import settings
 
     check_ports(demo.ports, demo.core)
+    running.callback(end_leftovers, demo.known)
     demo.sink.start()
     stop_at_exit(running, "the SMTP sink", demo.sink.stop)
     stop_at_exit(running, "Mailman core", demo.core.stop)
@@ -496,7 +545,7 @@ def start(demo: Demo, running: ExitStack) -> None:
     pool = ThreadPoolExecutor(max_workers=2)
     core_started = pool.submit(start_core, demo.core)
     cas_started = pool.submit(demo.cas.start)
-    running.callback(pool.shutdown)
+    running.callback(finish_starting, pool, [core_started, cas_started])
     prepare_web(demo.ports, demo.passwords)
     demo.web = start_manage(
         ["runserver", "--noreload", f"{HOST}:{demo.ports.web}"],
@@ -557,9 +606,10 @@ Ctrl-C stops everything.
 
 
 def wait_until_interrupted(demo: Demo) -> None:
-    """Return on Ctrl-C (or SIGTERM); raise ``StackError`` if a service stops on its own."""
+    """Serve until Ctrl-C or SIGTERM; raise ``StackError`` if a service stops on its own."""
     watched = demo.watched()
     while True:
+        demo.note_processes()
         for service, alive, log in watched:
             if not alive():
                 raise StackError(f"{service} stopped on its own; see {log}:\n{tail(log)}")
@@ -567,10 +617,14 @@ def wait_until_interrupted(demo: Demo) -> None:
 
 
 def interrupt(signum, frame) -> None:
+    """Stop on the first Ctrl-C or SIGTERM; ignore the next ones (stopping takes seconds)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def run_demo() -> int:
+    """Start the demo, serve until SIGTERM or Ctrl-C, stop everything; 1 if it failed."""
     began = time.monotonic()
     ports = Ports()
     os.environ["DJANGO_SETTINGS_MODULE"] = "settings.local"
@@ -610,27 +664,45 @@ def main() -> int:
         sink=SMTPSink(VAR / "sent-mail", ports.smtp),
         web_env=dict(os.environ),
     )
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     status = 0
-    running = ExitStack()
-    try:
-        with running:
-            try:
-                start(demo, running)
-                print(describe(demo, time.monotonic() - began), flush=True)
-                wait_until_interrupted(demo)
-            except KeyboardInterrupt:
-                print("\nStopping...", flush=True)
-            except (StackError, MailmanCoreError) as error:
-                print(f"\nThe demo stopped: {error}", file=sys.stderr, flush=True)
-                status = 1
-            # Stopping takes a few seconds: do not let a second Ctrl-C leave processes behind.
+    with ExitStack() as running:
+        try:
+            start(demo, running)
+            print(describe(demo, time.monotonic() - began), flush=True)
+            wait_until_interrupted(demo)
+        except KeyboardInterrupt:
+            print("\nStopping...", flush=True)
+        except (StackError, MailmanCoreError) as error:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+            print(f"\nThe demo stopped: {error}", file=sys.stderr, flush=True)
+            status = 1
     print("Every service of the demo is stopped.", flush=True)
     return status
+
+
+def main() -> int:
+    """Run the demo in a session of its own, and stop it on Ctrl-C.
+
+    Ctrl-C signals every process of the terminal's foreground group: the
+    commands that start the services (``mailman start``, pip) must not get it
+    halfway through. Only this process does, and tells the demo to stop
+    (SIGTERM); the demo then stops each service it started.
+    """
+    if sys.argv[1:] == ["--run"]:
+        return run_demo()
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", __spec__.name, "--run"], cwd=REPO, start_new_session=True
+    )
+    while True:
+        try:
+            return demo.wait()
+        except KeyboardInterrupt:
+            demo.terminate()
 
 
 if __name__ == "__main__":
