@@ -165,3 +165,20 @@ def test_admin_header(live_server, browser_page, pages):
     assert watched.page.title() == f"Site administration | {SITE_NAME} administration"
     screenshot(watched.page, "theme-admin-desktop")
     assert watched.problems() == []
+
+
+def test_watched_page_reports_what_would_go_unseen(live_server, browser_page, db):
+    """The checks above can fail: a foreign image, a missing file and a script error."""
+    watched = browser_page(live_server.url)
+    watched.goto(reverse("account_login"))
+    watched.forget()
+    missing = "/static/mailman_crans_theme/img/missing.png"
+    watched.page.set_content(
+        f'<img src="https://cdn.example.org/logo.png"><img src="{missing}">'
+        '<script>console.error("broken script")</script>'
+    )
+    watched.page.wait_for_load_state("networkidle")
+    problems = "\n".join(watched.problems())
+    assert "request to another host: https://cdn.example.org/logo.png" in problems
+    assert f"HTTP error: 404 {live_server.url}{missing}" in problems
+    assert "console error: broken script" in problems
