@@ -159,14 +159,18 @@ def message_id(demo_list: DemoList, thread: int, post: int) -> str:
 
 
 def demo_messages(now: datetime | None = None) -> list[EmailMessage]:
-    """The threads of ``THREADS_FILE`` as messages, parents first, dated over the last weeks."""
+    """The threads of ``THREADS_FILE`` as messages, parents first, dated over the last day.
+
+    Not earlier: core's archiver replaces a Date more than a day away from
+    the arrival time with the arrival time (``clobber_date``).
+    """
     now = now or datetime.now(timezone.utc)
     lists = {demo_list.name: demo_list for demo_list in LISTS}
     threads = json.loads(THREADS_FILE.read_text())
     messages = []
     for number, thread in enumerate(threads):
         demo_list = lists[thread["list"]]
-        started = now - timedelta(days=(len(threads) - number) * 2.5)
+        started = now - timedelta(hours=(len(threads) - number) * 2)
         ancestors: list[list[str]] = []  # of each post, oldest first
         for index, post in enumerate(thread["posts"]):
             author = PEOPLE[post["from"]]
@@ -181,7 +185,7 @@ def demo_messages(now: datetime | None = None) -> list[EmailMessage]:
             message["From"] = formataddr((author.full_name, author.email))
             message["To"] = demo_list.address
             message["Subject"] = thread["subject"] if parent is None else f"Re: {thread['subject']}"
-            message["Date"] = format_datetime(started + timedelta(hours=3 * index))
+            message["Date"] = format_datetime(started + timedelta(minutes=20 * index))
             message["Message-ID"] = f"<{message_id(demo_list, number, index)}>"
             if chain:
                 message["In-Reply-To"] = f"<{chain[-1]}>"
