@@ -29,6 +29,8 @@ from urllib.error import HTTPError
 
 import pytest
 import requests
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -211,7 +213,11 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(stack: Stack, bro
 
     # Bob logs in through the CAS server.
     log_in_through_cas(page, stack)
-    expect(page.page.locator("body")).to_contain_text(BOB.username)
+    expect(page.page.locator(".alert-success")).to_contain_text(
+        f"Successfully signed in as {BOB.username}"
+    )
+    account = SocialAccount.objects.get(provider="crans", uid=BOB.username)
+    assert EmailAddress.objects.filter(user=account.user, email=BOB.email, verified=True).exists()
 
     # He subscribes to the discussion list in postorius.
     page.goto(f"/postorius/lists/{DISCUSSION.list_id}/")
