@@ -16,8 +16,8 @@ Run it with ``bash .ci/demo``. On 127.0.0.1 only, each in its own folder of
 then creates the domain ``lists.example.crans`` and two lists through core's
 REST API, subscribes members, posts a few dozen messages through core's LMTP
 and waits until hyperkitty has archived them. A second run reuses all of it
-(nothing is posted twice) and starts in seconds. Ctrl-C stops every service,
-each by its own PID.
+(nothing is posted twice) and starts in 15 to 30 seconds, mostly Mailman
+core's own start. Ctrl-C stops every service, each by its own PID.
 
 The end-to-end test (tests/test_e2e.py) starts the same services with the
 same functions, on free ports and against the test database.
@@ -44,7 +44,6 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 from mailmanclient import Client
-from mailmanclient.restobjects.mailinglist import MailingList as CoreList
 
 from tests.fixtures.cas_server import CasServer, CasUser
 from tests.fixtures.mailman_core import (
@@ -198,21 +197,18 @@ def demo_messages(now: datetime | None = None) -> list[EmailMessage]:
 # Content: the domain, the lists, the templates, the messages.
 
 
-def create_lists(client: Client, lists: Iterable[DemoList] = LISTS) -> dict[DemoList, CoreList]:
+def create_lists(client: Client) -> None:
     """Create the domain and the lists in core and subscribe ``SUBSCRIBERS``; keep what exists."""
-    from urllib.error import HTTPError
-
     try:
         domain = client.get_domain(MAIL_DOMAIN)
-    except HTTPError as error:
+    except urllib.error.HTTPError as error:
         if error.code != 404:
             raise
         domain = client.create_domain(MAIL_DOMAIN)
-    created = {}
-    for demo_list in lists:
+    for demo_list in LISTS:
         try:
             mailing_list = client.get_list(demo_list.address)
-        except HTTPError as error:
+        except urllib.error.HTTPError as error:
             if error.code != 404:
                 raise
             mailing_list = domain.create_list(demo_list.name)
@@ -227,15 +223,13 @@ def create_lists(client: Client, lists: Iterable[DemoList] = LISTS) -> dict[Demo
                     pre_confirmed=True,
                     pre_approved=True,
                 )
-        created[demo_list] = mailing_list
-    return created
 
 
-def set_footers(footers: dict[DemoList, str] = FOOTERS) -> None:
+def set_footers() -> None:
     """Give lists their footer through postorius' templates (saving one tells core its URL)."""
     from postorius.models import EmailTemplate
 
-    for demo_list, text in footers.items():
+    for demo_list, text in FOOTERS.items():
         EmailTemplate.objects.update_or_create(
             name=FOOTER_TEMPLATE,
             context="list",
@@ -266,8 +260,8 @@ def post_messages(core: MailmanCore, messages: Sequence[EmailMessage]) -> list[E
 
 def wait_until_archived(
     ids: Iterable[str], timeout: float = ARCHIVE_TIMEOUT, logs: Sequence[Path] = ()
-) -> float:
-    """Wait until hyperkitty has archived every Message-ID of ``ids``; return the seconds taken."""
+) -> None:
+    """Wait until hyperkitty has archived every Message-ID of ``ids``."""
     wanted = set(ids)
     began = time.monotonic()
     while (missing := wanted - archived_ids(wanted)) and time.monotonic() - began < timeout:
@@ -278,7 +272,6 @@ def wait_until_archived(
             f"{timeout:.0f} s (missing: {', '.join(sorted(missing)[:3])}...); see "
             + ", ".join(str(log) for log in logs)
         )
-    return time.monotonic() - began
 
 
 def index_archives() -> None:
