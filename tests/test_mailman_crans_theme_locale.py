@@ -42,7 +42,7 @@ def test_catalogue_is_valid_and_fully_translated(tmp_path):
 def test_django_reads_the_catalogue_as_it_is_now(tmp_path):
     """The compiled .mo that Django uses (built by the packaging) matches the .po."""
     messages = compiled(PO_FILE, tmp_path / "django.mo")
-    assert len(messages) >= 7
+    assert "Log in with your Crans account" in messages
     with translation.override("fr"):
         for msgid, msgstr in messages.items():
             assert translation.gettext(msgid) == msgstr
@@ -81,7 +81,7 @@ def test_every_string_of_the_theme_templates_shows_in_french(tmp_path):
     ("english", "french"),
     [
         ("Log in with your Crans account", "Se connecter avec son compte Crans"),
-        ("Crans logo", "Logo du Crans"),
+        ("Crans website", "Site du Crans"),
     ],
 )
 def test_french_wording(english, french):
