@@ -192,16 +192,7 @@ def test_core_side_when_the_settings_name_it(admin_client_csrf, archives, mailma
     settings.MAILMAN_REST_API_URL = core.rest_url
     settings.CRANS_MAILMAN_CORE_DB_URL = core.database_url
     settings.CRANS_MAILMAN_CORE_VAR_DIR = str(core.var_dir)
-    client = core.client()
-    client.create_domain("lists.crans.org")
-    client.get_domain("lists.crans.org").create_list("tresorier").subscribe(
-        "alice@crans.org",
-        pre_verified=True,
-        pre_confirmed=True,
-        pre_approved=True,
-        # No welcome message: a message still queued when core stops blocks the rename.
-        send_welcome_message=False,
-    )
+    core.create_list_with_member("tresorier@lists.crans.org", "alice@crans.org")
     url = rename_url(archives.tresorier)
 
     running = csrf_post(admin_client_csrf, url, {"new_name": NEW})
@@ -224,5 +215,5 @@ def test_core_side_when_the_settings_name_it(admin_client_csrf, archives, mailma
     followed = admin_client_csrf.get(done["Location"])
     assert "Run `mailman aliases`, then start Mailman core." in followed.content.decode()
     core.start()
-    renamed = client.get_list("tresorerie.lists.crans.org")
+    renamed = core.client().get_list("tresorerie.lists.crans.org")
     assert [member.email for member in renamed.members] == ["alice@crans.org"]

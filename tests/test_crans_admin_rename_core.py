@@ -619,16 +619,7 @@ def test_rename_list_command_renames_core_and_web(
     core = mailman_core
     settings.MAILMAN_REST_API_URL = core.rest_url
     client = core.client()
-    client.create_domain("lists.crans.org")
-    mlist = client.get_domain("lists.crans.org").create_list("tresorier")
-    # No welcome message: a message still queued when core stops blocks the rename.
-    mlist.subscribe(
-        "alice@crans.org",
-        pre_verified=True,
-        pre_confirmed=True,
-        pre_approved=True,
-        send_welcome_message=False,
-    )
+    mlist = core.create_list_with_member("tresorier@lists.crans.org", "alice@crans.org")
     mlist.set_template(FOOTER, template_url(templates_base, "tresorier.lists.crans.org"))
     with pytest.raises(CommandError, match="REST API answers"):
         call_command(

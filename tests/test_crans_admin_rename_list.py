@@ -406,16 +406,7 @@ def test_web_commit_failure_after_core_commit_undoes_core(
     core = mailman_core
     settings.MAILMAN_REST_API_URL = core.rest_url
     client = core.client()
-    client.create_domain("lists.crans.org")
-    mlist = client.get_domain("lists.crans.org").create_list("tresorier")
-    mlist.subscribe(
-        "alice@crans.org",
-        pre_verified=True,
-        pre_confirmed=True,
-        pre_approved=True,
-        # No welcome message: a message still queued when core stops blocks the rename.
-        send_welcome_message=False,
-    )
+    core.create_list_with_member("tresorier@lists.crans.org", "alice@crans.org")
     core.stop()
     core_folder = core.var_dir / "lists" / "tresorier.lists.crans.org"
     assert core_folder.is_dir()
