@@ -36,7 +36,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fixtures.mailman_core import MailmanCore, SMTPSink, free_port  # noqa: E402
+from tests.fixtures.mailman_core import (  # noqa: E402
+    MailmanCore,
+    SMTPSink,
+    administer_postgresql,
+    free_port,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 THEME = "mailman_crans_theme"
@@ -198,24 +203,6 @@ def ask(process: subprocess.Popen, page: str, repeat: int) -> dict[str, list[flo
     return json.loads(process.stdout.readline())
 
 
-def administer(statement: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(
-        dbname="postgres",
-        host=os.environ.get("MAILMAN_WEB_DB_HOST", "127.0.0.1"),
-        port=os.environ.get("MAILMAN_WEB_DB_PORT", "5432"),
-        user=os.environ.get("MAILMAN_WEB_DB_USER", "mailman3web"),
-        password=os.environ.get("MAILMAN_WEB_DB_PASSWORD", "mailman3web"),
-    )
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
 def create_lists(core: MailmanCore, count: int) -> None:
     domain = core.client().create_domain(MAIL_HOST)
     for number in range(count):
@@ -230,8 +217,8 @@ Timings = dict[str, dict[str, dict[str, list[float]]]]  # variant -> page -> clo
 
 def measure(arguments: argparse.Namespace, folder: Path) -> Timings:
     database = f"{os.environ.get('MAILMAN_WEB_DB_NAME', 'mailman3web')}_render"
-    administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    administer(f'CREATE DATABASE "{database}"')
+    administer_postgresql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    administer_postgresql(f'CREATE DATABASE "{database}"')
     sink = SMTPSink(folder / "sent-mail", free_port())
     core = MailmanCore(
         folder / "core",
@@ -286,7 +273,7 @@ def measure(arguments: argparse.Namespace, folder: Path) -> Timings:
     finally:
         core.stop()
         sink.stop()
-        administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        administer_postgresql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return timings
 
 
