@@ -17,6 +17,7 @@ import configparser
 import enum
 import hmac
 import logging
+import os
 import re
 import smtplib
 import threading
@@ -59,7 +60,6 @@ QUEUE_STALL = timedelta(minutes=2)
 # Files or lists named in a finding before "and N more".
 SHOWN = 5
 COMPRESS_TAG = re.compile(r"{%\s*compress\b")
-COMPRESSED_FILE = re.compile(r"""["'][^"']*?/?(CACHE/(?:css|js)/[^"'?#]+)""")
 # The apps whose pages members see (the admin's other apps speak English).
 MEMBER_APPS = frozenset(
     {
@@ -300,7 +300,7 @@ def check_settings(timeout: float) -> Finding:
         problems.append(
             _("CRANS_SITE_DOMAIN is not set: the settings do not import crans_mailman_web_settings")
         )
-    module = settings.SETTINGS_MODULE
+    module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE")
     if problems:
         return error(
             _("Settings %(module)s: %(problems)s.")
@@ -747,13 +747,10 @@ def check_compress(timeout: float) -> Finding:
         return error(
             _("%(path)s cannot be read: %(error)s") % {"path": manifest, "error": exception}, fix
         )
-    missing = sorted(
-        {
-            name
-            for name in COMPRESSED_FILE.findall(entries)
-            if not (root / settings.COMPRESS_OUTPUT_DIR / name.removeprefix("CACHE/")).is_file()
-        }
-    )
+    # The manifest's entries are HTML naming the compressed files (JSON-escaped).
+    output = settings.COMPRESS_OUTPUT_DIR.strip("/")
+    named = re.findall(rf"{re.escape(output)}/(?:css|js)/[^\s\"'?#\\]+", entries)
+    missing = sorted({name for name in named if not (root / name).is_file()})
     if missing:
         return error(
             _("The offline manifest names files that are missing: %(names)s.")
@@ -1164,7 +1161,7 @@ def check_tasks(timeout: float) -> Finding:
                 fix,
             )
     last = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
-    last_seen = last.isoformat(timespec="seconds") if last else _("none")
+    last_seen = last.isoformat(timespec="seconds") if last else _("no task yet")
     task_id = async_task(f"{__name__}.probe")
     deadline = time.monotonic() + network_timeout(timeout)
     while time.monotonic() < deadline:

@@ -73,4 +73,5 @@ class Command(BaseCommand):
         for detail in result.finding.details:
             self.stdout.write(f"{indent}- {detail}")
         if result.finding.fix:
-            self.stdout.write(f"{indent}{style(_('Fix:'))} {result.finding.fix}")
+            fix = _("Fix:")
+            self.stdout.write(f"{indent}{style(fix)} {result.finding.fix}")
