@@ -322,7 +322,11 @@ def check_settings(timeout: float) -> Finding:
 @check("deploy", gettext_lazy("Deployment settings (DEBUG, check --deploy)"), timeout=30.0)
 def check_deploy(timeout: float) -> Finding:
     """DEBUG off, and what ``mailman-web check --deploy`` reports (silenced checks left out)."""
-    messages = system_checks.run_checks(include_deployment_checks=True)
+    messages = [
+        message
+        for message in system_checks.run_checks(include_deployment_checks=True)
+        if not message.is_silenced()
+    ]
     errors = sorted({message.id or "?" for message in messages if message.is_serious()})
     warnings = sorted(
         {
