@@ -1166,7 +1166,8 @@ def check_tasks(timeout: float) -> Finding:
             )
     last = Task.objects.order_by("-stopped").values_list("stopped", flat=True).first()
     last_seen = last.isoformat(timespec="seconds") if last else _("no task yet")
-    task_id = async_task(f"{__name__}.probe")
+    # Saved even where successes are not (save_limit -1), to be seen.
+    task_id = async_task(f"{__name__}.probe", save=True)
     deadline = time.monotonic() + network_timeout(timeout)
     while time.monotonic() < deadline:
         if Task.objects.filter(id=task_id).exists():

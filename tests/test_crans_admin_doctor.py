@@ -467,14 +467,14 @@ def test_in_french(stack):
     stack.sink.stop()
     try:
         with translation.override("fr"):
-            report = check("smtp")
+            (result,) = check("smtp").results
+            title = str(result.title)
     finally:
         stack.sink.start()
 
-    (result,) = report.results
     assert result.finding.seen.startswith("Le serveur SMTP 127.0.0.1:"), result.finding.seen
     assert result.finding.fix.startswith("Démarrez le serveur de courrier")
-    assert str(result.title) == "Courrier sortant (serveur SMTP)"
+    assert title == "Courrier sortant (serveur SMTP)"
 
 
 def test_admin_page_for_superusers_only(stack):
