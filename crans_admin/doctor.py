@@ -255,7 +255,7 @@ def network_error(exception: BaseException) -> str:
     reason = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
     if reason:
         return reason.group(1)
-    if isinstance(exception, requests.Timeout | TimeoutError):
+    if isinstance(exception, requests.Timeout | TimeoutError) or "timed out" in text:
         return _("no answer in time")
     return first_line(exception)
 

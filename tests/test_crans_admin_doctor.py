@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -41,7 +43,7 @@ from hyperkitty.lib.incoming import add_to_list
 from hyperkitty.models import Email, MailingList
 from pytest_django.live_server_helper import LiveServer
 
-from crans_admin.doctor import CHECKS, Report, Status, run_checks, template_files
+from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks, template_files
 from tests.fixtures.archives import haystack_connections, index_list, whoosh_connections
 from tests.fixtures.cas_server import CasServer
 from tests.fixtures.mailman_core import (
@@ -535,6 +537,39 @@ def test_missing_site(db, settings):
     settings.SITE_ID = 999
 
     assert_found(check("site"), Status.ERROR, "There is no Site #999", "crans_set_site")
+
+
+def test_debug_on_is_an_error(settings):
+    settings.DEBUG = True
+
+    assert_found(check("deploy"), Status.ERROR, "DEBUG is on", "Set DEBUG = False")
+
+
+def test_a_check_past_its_timeout_is_an_error(monkeypatch):
+    released = threading.Event()
+    monkeypatch.setitem(
+        CHECKS, "hangs", Check("hangs", "Hangs", lambda timeout: released.wait(), 0.5)
+    )
+    try:
+        report = check("hangs")
+    finally:
+        released.set()
+
+    assert_found(report, Status.ERROR, "No answer within 0.5 s.", "crans_doctor --check hangs")
+    assert report.seconds < 5
+
+
+def test_a_server_that_never_answers_is_an_error_within_the_timeout(settings):
+    """An SMTP server that accepts connections (the kernel does) but never greets."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+        report = check("smtp")
+
+    assert_found(report, Status.ERROR, "no answer in time", "Start the mail server")
+    assert report.seconds < CHECKS["smtp"].timeout
 
 
 def test_unknown_check_is_refused():
