@@ -1,0 +1,339 @@
+"""The search index's side of a list rename: the list's documents filed under its new address.
+
+Each email's document holds the posting address of its list (hyperkitty's
+``EmailIndex`` field ``mailinglist``), so a rename changes every document of
+the list. :func:`reindex_renamed_list` does it, in the way the backend allows:
+
+- Whoosh and Xapian keep each document whole (Whoosh stores every field,
+  Xapian the prepared document in the document's data). The documents filed
+  under the old address are read back, their list fields set to the new
+  values, and written through the backend's own ``update``: one batch, one
+  commit, no query per email and no template rendered. The result is the
+  index that preparing every email again gives (the tests compare both).
+- Other backends: every email is prepared again from the database
+  (:func:`reindex_list`), through haystack's backend API, as hyperkitty's
+  ``update_index_one_list`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Protocol
+
+from haystack import connections as search_connections
+from haystack.backends import BaseSearchBackend
+from haystack.constants import DEFAULT_ALIAS as SEARCH_ALIAS
+from haystack.constants import DJANGO_ID, ID
+from haystack.indexes import SearchIndex
+from haystack.query import SearchQuerySet
+from hyperkitty.models import Email, MailingList
+
+logger = logging.getLogger(__name__)
+
+# The field of hyperkitty's EmailIndex that holds the list's posting address.
+ADDRESS_FIELD = "mailinglist"
+# Emails prepared from the database per ``update`` call (one commit each).
+# Whoosh's cost per document grows with the index it commits to, so few
+# commits is what matters; 10 000 emails are some 100 MB in memory.
+REINDEX_BATCH_SIZE = 10_000
+# Stored documents rewritten per ``update`` call: a few kB each.
+REPLAY_BATCH_SIZE = 50_000
+
+Progress = Callable[[int, int], None]
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    """What :func:`reindex_renamed_list` did."""
+
+    emails: int  # documents written under the new address
+    stale_documents: int  # documents of deleted emails removed from under the old address
+    replayed: bool  # stored documents rewritten, rather than emails prepared again
+
+
+def reindex_renamed_list(
+    mailing_list_id: int, old_address: str, *, progress: Progress | None = None
+) -> Reindexed:
+    """File the documents of list ``mailing_list_id``, renamed from ``old_address``, under its name.
+
+    Call it once the rename is committed to the database. Documents of emails
+    deleted since they were indexed leave the old address; emails that had no
+    document get one. Running it again finishes an interrupted run.
+    ``progress(done, total)`` is called before and as documents are written.
+    """
+    connection = search_connections[SEARCH_ALIAS]
+    backend = connection.get_backend()
+    index = connection.get_unified_index().get_index(Email)
+    store = stored_documents(backend, index)
+    if store is not None:
+        replayed = _replay(store, index, mailing_list_id, old_address, progress)
+        if replayed is not None:
+            return replayed
+    emails = reindex_list(mailing_list_id, progress=progress)
+    return Reindexed(emails, remove_stale_documents(old_address), replayed=False)
+
+
+class StoredDocuments(Protocol):
+    """A backend's documents as it keeps them, to read back and write again."""
+
+    backend: BaseSearchBackend
+
+    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
+        """Documents filed exactly under ``address``, by email id."""
+
+    def as_stored(self, prepared: Document) -> Document:
+        """``index.full_prepare()``'s document as the backend keeps it."""
+
+
+def stored_documents(backend: BaseSearchBackend, index: SearchIndex) -> StoredDocuments | None:
+    """The backend's documents, when it keeps them whole; None otherwise."""
+    engine = type(backend).__module__
+    if engine == "haystack.backends.whoosh_backend":
+        return WhooshDocuments.of(backend, index)
+    if engine == "xapian_backend":
+        return XapianDocuments(backend, index)
+    return None
+
+
+class WhooshDocuments:
+    """Whoosh's stored fields: every field haystack declares is stored, unless told otherwise."""
+
+    def __init__(self, backend: BaseSearchBackend, index: SearchIndex) -> None:
+        self.backend = backend
+        self.field = index.fields[ADDRESS_FIELD].index_fieldname
+
+    @classmethod
+    def of(cls, backend: BaseSearchBackend, index: SearchIndex) -> WhooshDocuments | None:
+        if not backend.setup_complete:
+            backend.setup()
+        names = [ID, DJANGO_ID] + [field.index_fieldname for field in index.fields.values()]
+        if not all(backend.schema[name].stored for name in names):
+            return None
+        return cls(backend, index)
+
+    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
+        from whoosh.query import And, Every, Term
+
+        self.backend.index = self.backend.index.refresh()
+        field = self.backend.schema[self.field]
+        # The address's words select a superset; the stored value decides.
+        words = sorted(set(field.process_text(address, mode="query")))
+        query = And([Term(self.field, word) for word in words]) if words else Every()
+        documents = {}
+        with self.backend.index.searcher() as searcher:
+            for number in searcher.docs_for_query(query):
+                document = searcher.stored_fields(number)
+                if document.get(self.field) == address:
+                    documents[int(document[DJANGO_ID])] = document
+                    if len(documents) == limit:
+                        break
+        return documents
+
+    def as_stored(self, prepared: Document) -> Document:
+        # What haystack's WhooshSearchBackend.update hands Whoosh.
+        return {
+            name: self.backend._from_python(value)
+            for name, value in prepared.items()
+            if name != "boost"
+        }
+
+
+class XapianDocuments:
+    """xapian-haystack's documents: the prepared document is pickled in each one's data."""
+
+    def __init__(self, backend: BaseSearchBackend, index: SearchIndex) -> None:
+        from xapian_backend import TERM_PREFIXES
+
+        self.backend = backend
+        self.field = index.fields[ADDRESS_FIELD].index_fieldname
+        self.prefix = TERM_PREFIXES["field"] + self.field.upper()
+
+    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
+        import xapian
+        from xapian_backend import InvalidIndexError
+
+        try:
+            database = self.backend._database()
+        except InvalidIndexError:  # no index yet
+            return {}
+        documents = {}
+        # A text field's value is also indexed as one literal term.
+        for posting in database.postlist(self.prefix + address.lower()):
+            app_label, model_name, pk, document = pickle.loads(
+                database.get_document(posting.docid).get_data()
+            )
+            if (app_label, model_name) == (Email._meta.app_label, Email._meta.model_name) and (
+                document.get(self.field) == address
+            ):
+                documents[int(pk)] = document
+                if len(documents) == limit:
+                    break
+        if not isinstance(database, xapian.WritableDatabase):
+            database.close()
+        return documents
+
+    def as_stored(self, prepared: Document) -> Document:
+        return prepared
+
+
+class ReplayIndex:
+    """``index``, handing the backend stored documents for the emails it has one of."""
+
+    def __init__(self, index: SearchIndex, documents: dict[int, Document]) -> None:
+        self.index = index
+        self.documents = documents
+
+    def full_prepare(self, obj: Email) -> Document:
+        document = self.documents.get(obj.pk)
+        return dict(document) if document is not None else self.index.full_prepare(obj)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.index, name)
+
+
+def _replay(
+    store: StoredDocuments,
+    index: SearchIndex,
+    mailing_list_id: int,
+    old_address: str,
+    progress: Progress | None,
+    batch_size: int = REPLAY_BATCH_SIZE,
+) -> Reindexed | None:
+    """Rewrite the stored documents under the list's name; None if preparing gives others."""
+    mailing_list = MailingList.objects.get(pk=mailing_list_id)
+    list_values = _list_values(index, mailing_list)
+    emails = Email.objects.filter(mailinglist_id=mailing_list_id)
+    email_ids = set(emails.values_list("pk", flat=True))
+    total = len(email_ids)
+    written = stale = 0
+    _report(progress, written, total)
+    checked = False
+    while documents := store.under(old_address, limit=batch_size):
+        renamed = {
+            pk: {**document, **list_values} for pk, document in documents.items() if pk in email_ids
+        }
+        if not checked:
+            if renamed and not _prepares_as(store, index, *min(renamed.items())):
+                return None
+            checked = True
+        for pk in documents.keys() - email_ids:
+            store.backend.remove(f"{Email._meta.label_lower}.{pk}")
+            stale += 1
+        if renamed:
+            store.backend.update(ReplayIndex(index, renamed), [Email(pk=pk) for pk in renamed])
+            written += len(renamed)
+            _report(progress, written, total)
+    missing = email_ids - store.under(mailing_list.name).keys()
+    if missing:
+        written += reindex_list(mailing_list_id, only=missing)
+    if written != total:
+        _report(progress, total, total)
+    return Reindexed(written, stale, replayed=True)
+
+
+def _list_values(index: SearchIndex, mailing_list: MailingList) -> Document:
+    """The values of the index's fields that derive from the list (``mailinglist__...``)."""
+    email = Email(mailinglist=mailing_list)
+    return {
+        field.index_fieldname: field.prepare(email)
+        for field in index.fields.values()
+        if (field.model_attr or "").startswith("mailinglist__")
+    }
+
+
+def _prepares_as(store: StoredDocuments, index: SearchIndex, pk: int, renamed: Document) -> bool:
+    """Whether the email, prepared afresh, gives its renamed stored document."""
+    email = _emails(Email.objects.filter(pk=pk)).first()
+    if email is None:
+        return False
+    prepared = store.as_stored(index.full_prepare(email))
+    if prepared != renamed:
+        logger.warning(
+            "The search document of email %d differs from the email (fields %s): "
+            "preparing every email of its list again",
+            pk,
+            ", ".join(
+                sorted(
+                    name
+                    for name in prepared.keys() | renamed.keys()
+                    if prepared.get(name) != renamed.get(name)
+                )
+            ),
+        )
+        return False
+    return True
+
+
+def _emails(emails):
+    """``emails`` with what their documents need, in a stable order."""
+    return (
+        emails.select_related("mailinglist", "thread")
+        .prefetch_related("attachments", "thread__tags")
+        .order_by("pk")
+    )
+
+
+def reindex_list(
+    mailing_list_id: int,
+    *,
+    only: Iterable[int] | None = None,
+    batch_size: int = REINDEX_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> int:
+    """Prepare the documents of the list's emails (or of those in ``only``) again; return how many.
+
+    Documents keep their ids (``hyperkitty.email.<pk>``), so each update
+    replaces the email's document, with the list's current posting address.
+    Goes through haystack's backend API, whatever the backend.
+    """
+    connection = search_connections[SEARCH_ALIAS]
+    backend = connection.get_backend()
+    index = connection.get_unified_index().get_index(Email)
+    emails = _emails(Email.objects.filter(mailinglist_id=mailing_list_id))
+    if only is not None:
+        emails = emails.filter(pk__in=list(only))
+    total = emails.count()
+    done = 0
+    _report(progress, done, total)
+    for batch in _batches(emails.iterator(chunk_size=batch_size), batch_size):
+        backend.update(index, batch)
+        done += len(batch)
+        _report(progress, done, total)
+    return done
+
+
+def remove_stale_documents(posting_address: str, *, page_size: int = REINDEX_BATCH_SIZE) -> int:
+    """Remove the documents still filed under ``posting_address`` (emails deleted since)."""
+    backend = search_connections[SEARCH_ALIAS].get_backend()
+    results = (
+        SearchQuerySet(using=SEARCH_ALIAS)
+        .models(Email)
+        .filter(mailinglist__exact=posting_address)
+        .order_by("date")
+    )
+    stale = []
+    for start in range(0, results.count(), page_size):
+        # The filter matches a phrase, which other addresses may contain: keep exact ones.
+        stale.extend(
+            result.id
+            for result in results[start : start + page_size]
+            if result.mailinglist == posting_address
+        )
+    for document_id in stale:
+        backend.remove(document_id)
+    return len(stale)
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _batches(items: Iterator[Email], size: int) -> Iterator[list[Email]]:
+    while batch := list(islice(items, size)):
+        yield batch
