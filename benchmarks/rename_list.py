@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import random
@@ -93,6 +94,8 @@ def setup_django(local_dir: str) -> None:
     import django
 
     django.setup()
+    # commit_rename logs every rename it does: not the benchmark's output.
+    logging.getLogger("crans_admin").setLevel(logging.WARNING)
 
 
 def seed_list(local_part: str, size: int, random_words: random.Random) -> int:

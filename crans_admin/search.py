@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -40,8 +40,10 @@ ADDRESS_FIELD = "mailinglist"
 # Whoosh's cost per document grows with the index it commits to, so few
 # commits is what matters; 10 000 emails are some 100 MB in memory.
 REINDEX_BATCH_SIZE = 10_000
-# Stored documents rewritten per ``update`` call: a few kB each.
+# Xapian: stored documents rewritten per ``update`` call (a few kB each).
 REPLAY_BATCH_SIZE = 50_000
+# Whoosh: seconds to wait for the index's lock (hyperkitty's periodic job may hold it).
+WRITER_LOCK_TIMEOUT = 120
 
 Progress = Callable[[int, int], None]
 Document = dict[str, Any]
@@ -79,15 +81,24 @@ def reindex_renamed_list(
 
 
 class StoredDocuments(Protocol):
-    """A backend's documents as it keeps them, to read back and write again."""
+    """A backend's documents as it keeps them, read back and written again."""
 
-    backend: BaseSearchBackend
-
-    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
-        """Documents filed exactly under ``address``, by email id."""
+    def under(
+        self, address: str, *, among: Collection[int] | None = None, limit: int | None = None
+    ) -> dict[int, Document]:
+        """Documents filed exactly under ``address`` (of emails ``among``), by email id."""
 
     def as_stored(self, prepared: Document) -> Document:
         """``index.full_prepare()``'s document as the backend keeps it."""
+
+    def rename(self, old_address: str, values: Document, email_ids: Collection[int]) -> Renamed:
+        """Write the documents under ``old_address`` again with ``values``; drop stale ones."""
+
+
+@dataclass(frozen=True)
+class Renamed:
+    written: set[int]  # ids of the emails whose documents were written again
+    stale: int  # documents removed: their email is no longer in the list
 
 
 def stored_documents(backend: BaseSearchBackend, index: SearchIndex) -> StoredDocuments | None:
@@ -101,7 +112,11 @@ def stored_documents(backend: BaseSearchBackend, index: SearchIndex) -> StoredDo
 
 
 class WhooshDocuments:
-    """Whoosh's stored fields: every field haystack declares is stored, unless told otherwise."""
+    """Whoosh's stored fields: haystack stores every field, unless a field says otherwise.
+
+    A rename is one Whoosh writer and one commit: each document is deleted
+    and added again, read from the index itself.
+    """
 
     def __init__(self, backend: BaseSearchBackend, index: SearchIndex) -> None:
         self.backend = backend
@@ -116,23 +131,30 @@ class WhooshDocuments:
             return None
         return cls(backend, index)
 
-    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
-        from whoosh.query import And, Every, Term
-
+    def under(
+        self, address: str, *, among: Collection[int] | None = None, limit: int | None = None
+    ) -> dict[int, Document]:
         self.backend.index = self.backend.index.refresh()
-        field = self.backend.schema[self.field]
-        # The address's words select a superset; the stored value decides.
-        words = sorted(set(field.process_text(address, mode="query")))
-        query = And([Term(self.field, word) for word in words]) if words else Every()
         documents = {}
         with self.backend.index.searcher() as searcher:
-            for number in searcher.docs_for_query(query):
-                document = searcher.stored_fields(number)
-                if document.get(self.field) == address:
-                    documents[int(document[DJANGO_ID])] = document
+            for _number, pk, document in self._documents(searcher, address):
+                if among is None or pk in among:
+                    documents[pk] = document
                     if len(documents) == limit:
                         break
         return documents
+
+    def _documents(self, searcher, address: str) -> Iterator[tuple[int, int, Document]]:
+        """``(document number, email id, stored fields)`` of the documents under ``address``."""
+        from whoosh.query import And, Every, Term
+
+        # The address's words select a superset; the stored value decides.
+        words = sorted(set(self.backend.schema[self.field].process_text(address, mode="query")))
+        query = And([Term(self.field, word) for word in words]) if words else Every()
+        for number in list(searcher.docs_for_query(query)):
+            document = searcher.stored_fields(number)
+            if document.get(self.field) == address:
+                yield number, int(document[DJANGO_ID]), document
 
     def as_stored(self, prepared: Document) -> Document:
         # What haystack's WhooshSearchBackend.update hands Whoosh.
@@ -142,19 +164,44 @@ class WhooshDocuments:
             if name != "boost"
         }
 
+    def rename(self, old_address: str, values: Document, email_ids: Collection[int]) -> Renamed:
+        self.backend.index = self.backend.index.refresh()
+        writer = self.backend.index.writer(timeout=WRITER_LOCK_TIMEOUT)
+        written, stale = set(), 0
+        try:
+            with writer.searcher() as searcher:
+                for number, pk, document in self._documents(searcher, old_address):
+                    writer.delete_document(number)
+                    if pk in email_ids:
+                        writer.add_document(**{**document, **values})
+                        written.add(pk)
+                    else:
+                        stale += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return Renamed(written, stale)
+
 
 class XapianDocuments:
-    """xapian-haystack's documents: the prepared document is pickled in each one's data."""
+    """xapian-haystack's documents: the prepared document is pickled in each one's data.
+
+    A rename goes through the backend's own ``update`` (one database opened
+    for writing, one commit per batch), fed with the stored documents.
+    """
 
     def __init__(self, backend: BaseSearchBackend, index: SearchIndex) -> None:
         from xapian_backend import TERM_PREFIXES
 
         self.backend = backend
+        self.index = index
         self.field = index.fields[ADDRESS_FIELD].index_fieldname
         self.prefix = TERM_PREFIXES["field"] + self.field.upper()
 
-    def under(self, address: str, limit: int | None = None) -> dict[int, Document]:
-        import xapian
+    def under(
+        self, address: str, *, among: Collection[int] | None = None, limit: int | None = None
+    ) -> dict[int, Document]:
         from xapian_backend import InvalidIndexError
 
         try:
@@ -167,30 +214,45 @@ class XapianDocuments:
             app_label, model_name, pk, document = pickle.loads(
                 database.get_document(posting.docid).get_data()
             )
-            if (app_label, model_name) == (Email._meta.app_label, Email._meta.model_name) and (
-                document.get(self.field) == address
+            if (
+                (app_label, model_name) == (Email._meta.app_label, Email._meta.model_name)
+                and document.get(self.field) == address
+                and (among is None or pk in among)
             ):
-                documents[int(pk)] = document
+                documents[pk] = document
                 if len(documents) == limit:
                     break
-        if not isinstance(database, xapian.WritableDatabase):
-            database.close()
+        database.close()
         return documents
 
     def as_stored(self, prepared: Document) -> Document:
         return prepared
 
+    def rename(self, old_address: str, values: Document, email_ids: Collection[int]) -> Renamed:
+        written, stale = set(), 0
+        while documents := self.under(old_address, limit=REPLAY_BATCH_SIZE):
+            for pk in documents.keys() - email_ids:
+                self.backend.remove(f"{Email._meta.label_lower}.{pk}")
+                stale += 1
+            renamed = {
+                pk: {**document, **values} for pk, document in documents.items() if pk in email_ids
+            }
+            if renamed:
+                replay = ReplayIndex(self.index, renamed)
+                self.backend.update(replay, [Email(pk=pk) for pk in renamed])
+                written.update(renamed)
+        return Renamed(written, stale)
+
 
 class ReplayIndex:
-    """``index``, handing the backend stored documents for the emails it has one of."""
+    """``index``, handing the backend documents already prepared instead of preparing them."""
 
     def __init__(self, index: SearchIndex, documents: dict[int, Document]) -> None:
         self.index = index
         self.documents = documents
 
     def full_prepare(self, obj: Email) -> Document:
-        document = self.documents.get(obj.pk)
-        return dict(document) if document is not None else self.index.full_prepare(obj)
+        return dict(self.documents[obj.pk])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.index, name)
@@ -202,38 +264,25 @@ def _replay(
     mailing_list_id: int,
     old_address: str,
     progress: Progress | None,
-    batch_size: int = REPLAY_BATCH_SIZE,
 ) -> Reindexed | None:
     """Rewrite the stored documents under the list's name; None if preparing gives others."""
     mailing_list = MailingList.objects.get(pk=mailing_list_id)
-    list_values = _list_values(index, mailing_list)
-    emails = Email.objects.filter(mailinglist_id=mailing_list_id)
-    email_ids = set(emails.values_list("pk", flat=True))
+    values = _list_values(index, mailing_list)
+    email_ids = set(
+        Email.objects.filter(mailinglist_id=mailing_list_id).values_list("pk", flat=True)
+    )
     total = len(email_ids)
-    written = stale = 0
-    _report(progress, written, total)
-    checked = False
-    while documents := store.under(old_address, limit=batch_size):
-        renamed = {
-            pk: {**document, **list_values} for pk, document in documents.items() if pk in email_ids
-        }
-        if not checked:
-            if renamed and not _prepares_as(store, index, *min(renamed.items())):
-                return None
-            checked = True
-        for pk in documents.keys() - email_ids:
-            store.backend.remove(f"{Email._meta.label_lower}.{pk}")
-            stale += 1
-        if renamed:
-            store.backend.update(ReplayIndex(index, renamed), [Email(pk=pk) for pk in renamed])
-            written += len(renamed)
-            _report(progress, written, total)
-    missing = email_ids - store.under(mailing_list.name).keys()
+    _report(progress, 0, total)
+    sample = store.under(old_address, among=email_ids, limit=1)
+    if sample and not _prepares_as(store, index, *sample.popitem(), values):
+        return None
+    already = store.under(mailing_list.name, among=email_ids).keys()
+    renamed = store.rename(old_address, values, email_ids)
+    missing = email_ids - renamed.written - already
     if missing:
-        written += reindex_list(mailing_list_id, only=missing)
-    if written != total:
-        _report(progress, total, total)
-    return Reindexed(written, stale, replayed=True)
+        reindex_list(mailing_list_id, only=missing)
+    _report(progress, total, total)
+    return Reindexed(len(renamed.written) + len(missing), renamed.stale, replayed=True)
 
 
 def _list_values(index: SearchIndex, mailing_list: MailingList) -> Document:
@@ -246,27 +295,26 @@ def _list_values(index: SearchIndex, mailing_list: MailingList) -> Document:
     }
 
 
-def _prepares_as(store: StoredDocuments, index: SearchIndex, pk: int, renamed: Document) -> bool:
-    """Whether the email, prepared afresh, gives its renamed stored document."""
+def _prepares_as(
+    store: StoredDocuments, index: SearchIndex, pk: int, document: Document, values: Document
+) -> bool:
+    """Whether the email, prepared afresh, gives its stored document with the list's values."""
     email = _emails(Email.objects.filter(pk=pk)).first()
-    if email is None:
-        return False
     prepared = store.as_stored(index.full_prepare(email))
-    if prepared != renamed:
+    expected = store.as_stored({**document, **values})
+    differing = sorted(
+        name
+        for name in prepared.keys() | expected.keys()
+        if prepared.get(name) != expected.get(name)
+    )
+    if differing:
         logger.warning(
-            "The search document of email %d differs from the email (fields %s): "
+            "The search document of email %d is not what preparing the email gives (%s): "
             "preparing every email of its list again",
             pk,
-            ", ".join(
-                sorted(
-                    name
-                    for name in prepared.keys() | renamed.keys()
-                    if prepared.get(name) != renamed.get(name)
-                )
-            ),
+            ", ".join(differing),
         )
-        return False
-    return True
+    return not differing
 
 
 def _emails(emails):
