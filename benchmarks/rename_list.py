@@ -378,7 +378,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     parser.add_argument("--reindex-sizes", type=int, nargs="*", default=[1000, 3000, 10000])
     parser.add_argument("--rounds", type=int, default=11, help="renames per size (median)")
-    parser.add_argument("--runs", type=int, default=5, help="reindexes of each way per size")
+    parser.add_argument("--runs", type=int, default=3, help="reindexes of each way per size")
     parser.add_argument("--output", type=Path, default=RESULTS / "rename_list")
     options = parser.parse_args()
 
