@@ -6,13 +6,18 @@ the list. :func:`reindex_renamed_list` does it, in the way the backend allows:
 
 - Whoosh and Xapian keep each document whole (Whoosh stores every field,
   Xapian the prepared document in the document's data). The documents filed
-  under the old address are read back, their list fields set to the new
-  values, and written through the backend's own ``update``: one batch, one
-  commit, no query per email and no template rendered. The result is the
-  index that preparing every email again gives (the tests compare both).
+  under the old address are read back from the index, their list fields set
+  to the new values, and written again: Whoosh in one writer and one commit,
+  Xapian through its backend's own ``update``. No query per email, no
+  template rendered. One email is prepared afresh first: if its document is
+  not what that gives (a template that shows the list, an index out of
+  date), every email is prepared again instead.
 - Other backends: every email is prepared again from the database
   (:func:`reindex_list`), through haystack's backend API, as hyperkitty's
   ``update_index_one_list`` does.
+
+Either way the index ends as a full reindex of the list would leave it (the
+tests compare both indexes).
 """
 
 from __future__ import annotations
@@ -294,7 +299,7 @@ def _replay(
 ) -> Reindexed | None:
     """Rewrite the stored documents under the list's name; None if preparing gives others."""
     mailing_list = MailingList.objects.get(pk=mailing_list_id)
-    values = _list_values(index, mailing_list)
+    values = store.as_stored(_list_values(index, mailing_list))
     email_ids = set(
         Email.objects.filter(mailinglist_id=mailing_list_id).values_list("pk", flat=True)
     )

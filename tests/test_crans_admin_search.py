@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from django.urls import reverse
 from haystack import connections
 from hyperkitty.models import Email, MailingList, Tag, Tagging
 
@@ -16,7 +17,7 @@ from crans_admin.search import (
     stored_documents,
 )
 from tests.conftest import REPO
-from tests.fixtures.archives import index_list, search
+from tests.fixtures.archives import SEARCH_WORD, index_list, search
 from tests.fixtures.search_index import ENGINES as SEARCH_ENGINES
 from tests.fixtures.search_index import index_contents, use_search_index
 
@@ -70,13 +71,23 @@ def test_rename_gives_the_index_of_a_full_reindex(archives, search_index, tmp_pa
     }
 
 
+def search_page(client, list_name: str) -> int:
+    """How many emails hyperkitty's search page finds in the list for SEARCH_WORD."""
+    response = client.get(reverse("hk_search"), {"q": SEARCH_WORD, "mlist": list_name})
+    assert response.status_code == 200
+    return response.context["emails"].paginator.count
+
+
 @ENGINES
-def test_search_finds_the_emails_under_the_new_name_only(archives, search_index):
+def test_search_finds_the_emails_under_the_new_name_only(archives, search_index, client):
+    assert search_page(client, OLD) == archives.word_count
     commit_rename(plan_rename(OLD, NEW), actor="test")
     reindex_renamed_list(archives.tresorier.pk, OLD)
     assert search(NEW) == archives.word_count
     assert search(OLD) == 0
     assert search(archives.bureau.name) == 1
+    assert search_page(client, NEW) == archives.word_count
+    assert search_page(client, archives.bureau.name) == 1
 
 
 @ENGINES
