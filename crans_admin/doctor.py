@@ -860,14 +860,24 @@ def check_translations(timeout: float) -> Finding:
 # The search index.
 
 
-def index_folder() -> Path | None:
-    """The folder of a Whoosh index, None for another search engine."""
+def missing_index() -> Path | None:
+    """The folder of a file-based index (Whoosh, Xapian) that holds no index, else None.
+
+    Checked before haystack opens the index: opening a missing one creates it empty.
+    """
     from haystack import connections
 
     options = connections.connections_info["default"]
-    if "whoosh" not in options.get("ENGINE", "").lower():
+    if not options.get("PATH"):  # a search server (Elasticsearch, Solr)
         return None
-    return Path(options["PATH"])
+    folder = Path(options["PATH"])
+    if "whoosh" in options.get("ENGINE", "").lower():
+        from whoosh.index import exists_in
+
+        present = folder.is_dir() and exists_in(str(folder))
+    else:
+        present = folder.is_dir() and any(folder.iterdir())
+    return None if present else folder
 
 
 @check("search", gettext_lazy("Search index"), timeout=60.0)
@@ -875,17 +885,14 @@ def check_search(timeout: float) -> Finding:
     from haystack.query import SearchQuerySet
     from hyperkitty.models import Email, MailingList
 
-    folder = index_folder()
     rebuild = _("Build it again: mailman-web rebuild_index --noinput (it takes a while).")
+    folder = missing_index()
     if folder is not None:
-        from whoosh.index import exists_in
-
-        if not folder.is_dir() or not exists_in(str(folder)):
-            return error(
-                _("There is no search index at %(path)s: searching the archives finds nothing.")
-                % {"path": folder},
-                rebuild,
-            )
+        return error(
+            _("There is no search index at %(path)s: searching the archives finds nothing.")
+            % {"path": folder},
+            rebuild,
+        )
     documents = SearchQuerySet().models(Email)
     try:
         latest = list(documents.order_by("-archived_date")[:1])

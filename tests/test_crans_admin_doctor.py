@@ -44,7 +44,7 @@ from hyperkitty.models import Email, MailingList
 from pytest_django.live_server_helper import LiveServer
 
 from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks, template_files
-from tests.fixtures.archives import haystack_connections, index_list, whoosh_connections
+from tests.fixtures.archives import haystack_connections, index_list
 from tests.fixtures.cas_server import CasServer
 from tests.fixtures.mailman_core import (
     TEST_START_TIMEOUT,
@@ -53,6 +53,7 @@ from tests.fixtures.mailman_core import (
     core_database,
     free_port,
 )
+from tests.fixtures.search_index import ENGINES
 from tests.stack import (
     LISTS,
     MAIL_DOMAIN,
@@ -147,6 +148,7 @@ def stack(django_db_setup, django_db_blocker, mailman_core_venv, tmp_path_factor
             core_started.result()
             static = static_prepared.result()
         index = folder / "fulltext_index"
+        search_connections = {"default": {"ENGINE": ENGINES["whoosh"], "PATH": str(index)}}
         # The task queue must read the tasks this process signs: the same
         # SECRET_KEY (settings.local keeps it in its folder).
         (folder / "tasks" / "secrets").mkdir(parents=True)
@@ -165,7 +167,7 @@ def stack(django_db_setup, django_db_blocker, mailman_core_venv, tmp_path_factor
             COMPRESS_ROOT=str(static),
             COMPRESS_ENABLED=True,
             COMPRESS_OFFLINE=True,
-            HAYSTACK_CONNECTIONS=whoosh_connections(index),
+            HAYSTACK_CONNECTIONS=search_connections,
             # As in production behind Crans' reverse proxy (README).
             SESSION_COOKIE_SECURE=True,
             CSRF_COOKIE_SECURE=True,
@@ -180,7 +182,7 @@ def stack(django_db_setup, django_db_blocker, mailman_core_venv, tmp_path_factor
         )
         overrides.enable()
         running.callback(overrides.disable)
-        running.enter_context(haystack_connections(whoosh_connections(index)))
+        running.enter_context(haystack_connections(search_connections))
         tasks_env = {
             **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
             "DJANGO_SETTINGS_MODULE": "settings.test",
