@@ -369,6 +369,30 @@ def test_index_missing_one_list(stack):
     assert check("search").status == Status.OK
 
 
+@pytest.mark.parametrize("search_index", ["whoosh", "xapian"], indirect=True)
+def test_search_check_on_both_engines(archives, search_index):
+    """The check's own function in this thread: it sees the test's archives and index."""
+    search = CHECKS["search"].function
+    healthy = search(60)
+    backend = haystack.connections["default"].get_backend()
+    # Not the list of the newest email: emails after the newest indexed one
+    # wait for the hourly job, they are no drift.
+    for email in Email.objects.filter(mailinglist=archives.tresorier):
+        backend.remove(email)
+    drifting = search(60)
+    shutil.rmtree(search_index)
+    deleted = search(60)
+
+    assert healthy.status == Status.OK, healthy
+    assert drifting.status == Status.ERROR, drifting
+    assert drifting.details == (
+        f"{archives.tresorier.name}: 0 of 5 emails in the index; mailman-web "
+        f"update_index_one_list {archives.tresorier.name}",
+    )
+    assert deleted.status == Status.ERROR, deleted
+    assert deleted.seen.startswith(f"There is no search index at {search_index}")
+
+
 def test_cas_server_stopped(stack):
     stack.cas.stop()
     try:
