@@ -120,10 +120,16 @@ def not_cas_url() -> Iterator[str]:
     thread.join()
 
 
+def provider_settings(cas_server: CasServer, **overrides: object) -> dict[str, object]:
+    """The provider's settings for the test CAS, whose members' example.org addresses count
+    as verified (as crans.org ones do in production)."""
+    return {"SERVER_URL": cas_server.url, "VERIFIED_EMAIL": ["example.org"], **overrides}
+
+
 @pytest.fixture(autouse=True)
 def crans_cas(cas_server: CasServer, settings, closed_port: int) -> CasServer:
     """mailman-web logs in through the test CAS server; no Mailman core is reached."""
-    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": cas_server.url}}
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": provider_settings(cas_server)}
     # django_mailman3 calls Mailman core at each login: let it fail at once.
     settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{closed_port}"
     return cas_server
