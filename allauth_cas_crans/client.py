@@ -146,45 +146,79 @@ class CasSession(requests.Session):
             )
         else:
             connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=remaining)
-        cut = threading.Event()
-        watchdog = threading.Timer(remaining, self.cut, (connection, cut))
-        watchdog.daemon = True
-        watchdog.start()
+        watchdog = Watchdog(remaining)
+        connection._create_connection = watchdog.create_connection  # type: ignore[attr-defined]
         try:
-            connection.request(
-                prepared.method or "GET",
-                f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/",
-                body=prepared.body,
-                headers={**prepared.headers, "Accept-Encoding": "identity"},
-            )
-            answer = connection.getresponse()
-            declared = answer.getheader("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_size:
-                raise AnswerTooLarge(f"the answer announces {declared} bytes")
-            content = answer.read(self.max_size + 1)
-            if len(content) > self.max_size:
-                raise AnswerTooLarge(f"the answer is longer than {self.max_size} bytes")
+            with watchdog:
+                connection.request(
+                    prepared.method or "GET",
+                    f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/",
+                    body=prepared.body,
+                    headers={**prepared.headers, "Accept-Encoding": "identity"},
+                )
+                answer = connection.getresponse()
+                declared = answer.getheader("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_size:
+                    raise AnswerTooLarge(f"the answer announces {declared} bytes")
+                content = answer.read(self.max_size + 1)
         except (OSError, http.client.HTTPException) as error:
-            if cut.is_set():
+            if watchdog.fired:
                 raise CasTooSlow(f"no complete answer within {self.timeout} s") from error
             raise requests.ConnectionError(f"{type(error).__name__}: {error}") from error
         finally:
-            watchdog.cancel()
             connection.close()
-        if cut.is_set():
+        if watchdog.fired:
             raise CasTooSlow(f"no complete answer within {self.timeout} s")
+        if len(content) > self.max_size:
+            raise AnswerTooLarge(f"the answer is longer than {self.max_size} bytes")
         return answer.status, answer.getheaders(), content
 
-    @staticmethod
-    def cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
-        """End ``connection`` at the deadline, waking up the thread blocked reading it."""
-        cut.set()
-        sock = connection.sock
-        if sock is not None:
+
+class Watchdog:
+    """Cuts a connection at the deadline, waking up the thread blocked reading it.
+
+    A context manager around the exchange; its ``create_connection`` opens the
+    socket (for TLS too, before the handshake). Once the exchange is over,
+    before the socket is closed, it cuts nothing.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.lock = threading.Lock()
+        self.fileno: int | None = None
+        self.fired = False
+        self.over = False
+        self.timer = threading.Timer(seconds, self.cut)
+        self.timer.daemon = True
+
+    def create_connection(self, *args: Any, **kwargs: Any) -> socket.socket:
+        sock = socket.create_connection(*args, **kwargs)
+        with self.lock:
+            self.fileno = sock.fileno()
+        return sock
+
+    def cut(self) -> None:
+        with self.lock:
+            if self.over:
+                return
+            self.fired = True
+            if self.fileno is None:
+                return
+            sock = socket.socket(fileno=self.fileno)
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            finally:
+                sock.detach()
+
+    def __enter__(self) -> Watchdog:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self.lock:
+            self.over = True
+        self.timer.cancel()
 
 
 def cas_client(
