@@ -57,7 +57,9 @@ class CallbackView(View):
             sociallogin.state = state
             with transaction.atomic():
                 LoginLock.acquire(sociallogin.account.uid)
-                if state.get("process") != AuthProcess.CONNECT:
+                # Only a login picks the account; a connection (from the account
+                # connections page) goes to the logged-in user, as allauth decides.
+                if state.get("process", AuthProcess.LOGIN) == AuthProcess.LOGIN:
                     prepare_first_login(sociallogin)
                 response = complete_social_login(request, sociallogin)
                 if request.user.is_authenticated:

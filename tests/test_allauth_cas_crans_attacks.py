@@ -448,3 +448,70 @@ def test_tickets_never_appear_in_full_in_the_log(site, settings, crans_cas, clos
     assert "rejected ticket ST-forge...: INVALID_TICKET" in caplog.text
     assert ticket not in caplog.text
     assert "x" * 40 not in caplog.text
+
+
+# What held, and still holds.
+
+
+def test_ticket_issued_for_another_service_is_refused(site, crans_cas, caplog):
+    browser = Browser(site, ALICE)
+    service = browser.start_login()  # the state our callback expects
+    other = f"{crans_cas.url}login?{urlencode({'service': 'http://127.0.0.1:9/other/'})}"
+    ticket = parse_qs(urlsplit(browser.log_in_at_cas(other)).query)["ticket"][0]
+    callback = parse_qs(urlsplit(service).query)["service"][0]
+
+    response = browser.come_back(f"{callback}&ticket={ticket}")
+
+    assert_error_page(response, "did not confirm this sign-in")
+    assert "INVALID_SERVICE" in caplog.text
+    assert not User.objects.exists()
+
+
+def test_session_key_changes_at_login(site):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    before = browser.http.cookies["sessionid"]
+
+    assert browser.come_back(callback_url).status_code == 302
+
+    assert browser.http.cookies["sessionid"] != before
+    assert browser.is_logged_in()
+
+
+def test_html_in_cas_attributes_is_shown_as_text(site, cas_member):
+    script = "<script>alert('x')</script>"
+    member = cas_member(CasUser("mallory", "mallory-password", "mallory@example.org", script, "L"))
+    browser = Browser(site, member)
+    assert browser.log_in().status_code == 302
+
+    page = browser.get(reverse("mm_user_profile")).text
+
+    assert User.objects.get().first_name == script
+    assert script not in page
+    assert "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE r [<!ENTITY t SYSTEM "file:///etc/hostname">]>',
+        '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+        '<!ENTITY t "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">]>',
+    ],
+    ids=["external entity", "entity bomb"],
+)
+def test_logout_request_entities_are_not_expanded(site, caplog, doctype):
+    browser = Browser(site, ALICE)
+    assert browser.log_in().status_code == 302
+    logout = logout_request("&t;").replace("<samlp:LogoutRequest", f"{doctype}<samlp:LogoutRequest")
+
+    started = time.monotonic()
+    response = requests.post(
+        site + reverse("crans_callback"), data={"logoutRequest": logout}, timeout=30
+    )
+
+    assert time.monotonic() - started < 10
+    assert response.status_code in (200, 400)
+    assert browser.is_logged_in()
+    assert "aaaaaaaaaa" not in caplog.text

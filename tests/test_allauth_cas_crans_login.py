@@ -197,7 +197,19 @@ def test_next_is_kept_across_the_round_trip(site, next_url):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://evil.example.org/", "//evil.example.org/", "http:/\\evil.example.org"]
+    "next_url",
+    [
+        "https://evil.example.org/",
+        "//evil.example.org/",
+        "http:/\\evil.example.org",
+        "/\\evil.example.org",
+        "\\\\evil.example.org",
+        "https:evil.example.org",
+        " //evil.example.org",
+        "/%09/evil.example.org",
+        "javascript:alert('evil')",
+        "http://127.0.0.1.evil.example.org/",
+    ],
 )
 def test_foreign_next_is_ignored(site, next_url):
     browser = Browser(site, ALICE)
