@@ -25,6 +25,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -53,8 +54,8 @@ class InactiveUsersError(SuperuserError):
     """Superuser status was asked for deactivated accounts."""
 
 
-class LastSuperuserError(SuperuserError):
-    """Revoking would leave no active superuser."""
+class LastSuperuserError(SuperuserError, PermissionDenied):
+    """Revoking would leave no active superuser (a 403 page if no one catches it)."""
 
 
 @dataclass(frozen=True)
@@ -371,12 +372,13 @@ def check_a_superuser_remains(
     ``users``, or deletes them.
     """
     User = get_user_model()
-    superusers = set(
-        User._default_manager.using(using)
-        .select_for_update()
-        .filter(is_superuser=True, is_active=True)
-        .values_list("pk", flat=True)
-    )
+    with transaction.atomic(using=using):
+        superusers = set(
+            User._default_manager.using(using)
+            .select_for_update()
+            .filter(is_superuser=True, is_active=True)
+            .values_list("pk", flat=True)
+        )
     revoked = [user for user in users if user.pk in superusers]
     if revoked and len(revoked) == len(superusers):
         names = [user.get_username() for user in revoked]
@@ -391,6 +393,35 @@ def check_a_superuser_remains(
             % {"names": ", ".join(repr(name) for name in names)},
             names,
         )
+
+
+def keep_a_superuser_on_save(
+    sender: type[AbstractUser],
+    instance: AbstractUser,
+    raw: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: object,
+) -> None:
+    """``pre_save`` receiver: refuse to save the last active superuser without that status."""
+    if raw or instance.pk is None or (instance.is_superuser and instance.is_active):
+        return
+    if update_fields is not None and not {"is_superuser", "is_active"} & set(update_fields):
+        return
+    managed = sender._default_manager.using(using)
+    if managed.filter(pk=instance.pk, is_superuser=True, is_active=True).exists():
+        check_a_superuser_remains([instance], using=using)
+
+
+def keep_a_superuser_on_delete(
+    sender: type[AbstractUser],
+    instance: AbstractUser,
+    using: str = DEFAULT_DB_ALIAS,
+    **kwargs: object,
+) -> None:
+    """``pre_delete`` receiver: refuse to delete the last active superuser."""
+    if instance.is_superuser and instance.is_active:
+        check_a_superuser_remains([instance], using=using)
 
 
 def apply_superuser_change(

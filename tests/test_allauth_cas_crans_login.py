@@ -206,7 +206,7 @@ def test_next_is_kept_across_the_round_trip(site, next_url):
         "\\\\evil.example.org",
         "https:evil.example.org",
         " //evil.example.org",
-        "/%09/evil.example.org",
+        "/\t/evil.example.org",
         "javascript:alert('evil')",
         "http://127.0.0.1.evil.example.org/",
     ],

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages import get_messages
 from django.contrib.sites.models import Site
 from django.test import Client
+from django.urls import reverse
 from django_mailman3.models import MailDomain
 
 pytestmark = pytest.mark.django_db
@@ -360,6 +361,38 @@ def test_last_superuser_cannot_be_deleted(browser, root):
 
     assert response.status_code == 200
     assert "is the last active superuser" in response.content.decode()
+    assert User.objects.filter(pk=root.pk).exists()
+
+
+def test_bulk_delete_keeps_the_last_superuser(browser, root):
+    other = User.objects.create_superuser("ynerant", "ynerant@crans.org", "secret")
+    token = csrf_token(browser, USERS)
+
+    response = browser.post(
+        USERS,
+        {
+            "csrfmiddlewaretoken": token,
+            "action": "delete_selected",
+            "index": "0",
+            "post": "yes",
+            "_selected_action": [root.pk, other.pk],
+        },
+    )
+
+    assert "are the last active superusers" in response.content.decode()
+    assert User.objects.filter(is_superuser=True).count() == 2
+
+
+def test_last_superuser_cannot_delete_their_account_on_the_profile_page(
+    browser, root, settings, closed_port
+):
+    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{closed_port}"
+    url = reverse("mm_user_account_delete")
+    token = csrf_token(browser, url)
+
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 403
     assert User.objects.filter(pk=root.pk).exists()
 
 

@@ -372,3 +372,31 @@ def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
     log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
     assert "crans_admin.users User 'ynerant' changed by" in log
     assert "through the crans_grant_superuser command: is_superuser=True, is_staff=True" in log
+
+
+@pytest.mark.parametrize("field", ["is_superuser", "is_active"])
+def test_any_save_that_leaves_no_active_superuser_is_refused(users, field):
+    root = User.objects.get(username="root")
+    setattr(root, field, False)
+
+    with pytest.raises(LastSuperuserError, match="'root' is the last active superuser"):
+        root.save()
+
+    assert status("root") == (True, True, True)
+
+
+def test_deleting_the_last_superuser_is_refused(users):
+    with pytest.raises(LastSuperuserError):
+        User.objects.get(username="root").delete()
+
+    assert status("root") == (True, True, True)
+    User.objects.create_superuser("root2")
+    User.objects.get(username="root").delete()
+    assert not User.objects.filter(username="root").exists()
+
+
+def test_saves_that_do_not_touch_the_status_are_not_checked(users, django_assert_num_queries):
+    root = User.objects.get(username="root")
+
+    with django_assert_num_queries(1):
+        root.save(update_fields=["last_login"])
