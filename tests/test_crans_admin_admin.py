@@ -383,6 +383,8 @@ def test_bulk_delete_keeps_the_last_superuser(browser, root):
     assert User.objects.filter(is_superuser=True).count() == 2
 
 
+# The page deletes in a transaction of its own (no savepoint): the test cannot run inside one.
+@pytest.mark.django_db(transaction=True)
 def test_last_superuser_cannot_delete_their_account_on_the_profile_page(
     browser, root, settings, closed_port
 ):
