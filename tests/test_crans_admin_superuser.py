@@ -286,7 +286,8 @@ def test_list_shows_superusers_and_staff(users):
     assert [line.split()[0] for line in lines] == ["alice", "bob", "root"]
     assert "staff" in lines[0] and "superuser" not in lines[0]
     assert "superuser, staff, deactivated" in lines[1]
-    assert lines[2].endswith("root@crans.org")
+    assert lines[1].split()[-2:] == ["bob", "bob@crans.org"]
+    assert lines[2].endswith("(local account)  root@crans.org")
 
 
 def test_list_without_anyone():
@@ -369,7 +370,7 @@ def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
     )
     assert granted.returncode == 0, granted.stderr
     assert granted.stdout == "ynerant now has superuser and staff status.\n"
-    assert listed.stdout.split() == ["ynerant", "superuser,", "staff"]
+    assert listed.stdout.split() == ["ynerant", "superuser,", "staff", "ynerant"]
     log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
     assert "crans_admin.users User 'ynerant' changed by" in log
     assert "through the crans_grant_superuser command: is_superuser=True, is_staff=True" in log

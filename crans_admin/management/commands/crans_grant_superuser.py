@@ -23,8 +23,9 @@ class Command(BaseCommand):
         "Grant superuser and staff status (both are needed for the admin) to members named "
         "by their CAS username (the account connected to that CAS account, whatever its local "
         "username), local accounts with --local, or accounts by verified address with --email; "
-        "--revoke removes both, --list shows who has them. All or nothing: if one user cannot "
-        "be changed, none is; the last active superuser is never revoked. A member's account "
+        "--revoke removes both, --list shows who has them (and their CAS account). All or "
+        "nothing: if one user cannot be changed, none is; the last active superuser is never "
+        "revoked. A member's account "
         "exists once they have logged in through the CAS. Changes are logged to mailman-web's "
         "log file with the Unix user who ran the command."
     )
@@ -134,7 +135,10 @@ class Command(BaseCommand):
         if not users:
             self.stdout.write(_("No user has superuser or staff status."))
             return
+        uids = cas_uids(users, using=using)
+        cas = {user.pk: uids.get(user.pk, _("(local account)")) for user in users}
         width = max(len(user.get_username()) for user in users)
+        cas_width = max(map(len, cas.values()))
         for user in users:
             status = [
                 label
@@ -146,5 +150,6 @@ class Command(BaseCommand):
                 if present
             ]
             self.stdout.write(
-                f"{user.get_username():<{width}}  {', '.join(status):<30}  {user.email}".rstrip()
+                f"{user.get_username():<{width}}  {', '.join(status):<30}  "
+                f"{cas[user.pk]:<{cas_width}}  {user.email}".rstrip()
             )
