@@ -256,7 +256,7 @@ def validate_ticket(settings: CransSettings, ticket: str, service_url: str) -> C
     if not user or not user.strip():
         raise TicketRejected(f"{settings['SERVER_URL']} rejected ticket {short(ticket)}")
     uid_length = SocialAccount._meta.get_field("uid").max_length
-    if len(user.strip()) > uid_length or not user.isprintable():
+    if len(user.strip()) > uid_length or not user.strip().isprintable():
         raise UnusableIdentity(
             f"the CAS user {user[:40]!r}... is longer than {uid_length} characters or "
             "holds control characters"
