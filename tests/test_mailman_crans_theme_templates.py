@@ -156,6 +156,9 @@ REPLACED_LINES = {
         '<link rel="shortcut icon" href="{% static \'hyperkitty/img/favicon.ico\' %}" />',
         '<footer class="footer">',
         '<p class="text-muted">',
+        # {% hyperkitty_stylesheet %}: Debian's hyperkitty links a precompiled CSS.
+        '<link rel="stylesheet" type="text/x-scss" media="all" '
+        "href=\"{% static 'hyperkitty/sass/hyperkitty.scss' %}\" />",
     },
     ("postorius", "postorius/base.html"): {
         '<html lang="en">',
