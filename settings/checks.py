@@ -35,17 +35,32 @@ PINNED = ("Django", "django-allauth", "django-mailman3", "postorius", "hyperkitt
 
 def check_crans_settings(**kwargs: Any) -> list[Error]:
     """Report what keeps Crans' settings, theme, CAS login or commands from being active."""
-    errors: list[Error] = []
-    if not hasattr(settings, "CRANS_SETTINGS_BASE"):
-        errors.append(
-            Error(
-                "Crans' settings are not in effect: the settings module "
-                f"{settings.SETTINGS_MODULE!r} does not import them.",
-                hint=f"Make /etc/mailman3/mailman-web.py `from {SETTINGS_MODULE} import *`.",
-                id="crans.E001",
-            )
+    return [
+        *check_settings_module(hasattr(settings, "CRANS_SETTINGS_BASE")),
+        *check_installed_apps(list(settings.INSTALLED_APPS)),
+        *check_providers(getattr(settings, "SOCIALACCOUNT_PROVIDERS", {})),
+        *check_account_setting_names(allauth_version(), set(dir(settings))),
+        *check_pinned_versions(),
+    ]
+
+
+def check_settings_module(imported: bool) -> list[Error]:
+    """Report settings that did not import Crans' (``imported``: they did)."""
+    if imported:
+        return []
+    return [
+        Error(
+            "Crans' settings are not in effect: the settings module "
+            f"{settings.SETTINGS_MODULE!r} does not import them.",
+            hint=f"Make /etc/mailman3/mailman-web.py `from {SETTINGS_MODULE} import *`.",
+            id="crans.E001",
         )
-    apps = list(settings.INSTALLED_APPS)
+    ]
+
+
+def check_installed_apps(apps: list[str]) -> list[Error]:
+    """Report the theme not first, and Crans' apps missing."""
+    errors = []
     if apps and apps[0] != THEME:
         errors.append(
             Error(
@@ -64,17 +79,36 @@ def check_crans_settings(**kwargs: Any) -> list[Error]:
                 id="crans.E003",
             )
         )
-    if PROVIDER not in getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}):
-        errors.append(
-            Error(
-                f"SOCIALACCOUNT_PROVIDERS has no {PROVIDER!r} entry: no login through Crans' CAS.",
-                hint="Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings.",
-                id="crans.E004",
-            )
-        )
-    errors.extend(check_account_setting_names(allauth_version()))
-    errors.extend(check_pinned_versions())
     return errors
+
+
+def check_providers(providers: dict[str, Any]) -> list[Error]:
+    """Report SOCIALACCOUNT_PROVIDERS without Crans' CAS."""
+    if PROVIDER in providers:
+        return []
+    return [
+        Error(
+            f"SOCIALACCOUNT_PROVIDERS has no {PROVIDER!r} entry: no login through Crans' CAS.",
+            hint="Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings.",
+            id="crans.E004",
+        )
+    ]
+
+
+def check_account_setting_names(allauth: tuple[int, int], names: set[str]) -> list[Error]:
+    """Report the settings among ``names`` that django-allauth ``allauth`` ignores."""
+    newer = {"ACCOUNT_LOGIN_METHODS": LOGIN_METHODS_SINCE}
+    newer["ACCOUNT_SIGNUP_FIELDS"] = SIGNUP_FIELDS_SINCE
+    return [
+        Error(
+            f"{name} is set, but django-allauth {'.'.join(map(str, allauth))} ignores it "
+            f"(it appeared in {'.'.join(map(str, since))}).",
+            hint="Keep the values that Crans' settings choose for the installed django-allauth.",
+            id="crans.E005",
+        )
+        for name, since in newer.items()
+        if allauth < since and name in names
+    ]
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -92,13 +126,20 @@ def pins() -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def check_pinned_versions() -> list[Error]:
+def installed_version(name: str) -> str | None:
+    """Return the installed version of the distribution ``name``, None when absent."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def check_pinned_versions(installed_version=installed_version) -> list[Error]:
     """Report an installed app outside the versions the bundle's pins allow."""
     errors = []
     for name, specifiers in pins().items():
-        try:
-            installed = version(name)
-        except PackageNotFoundError:
+        installed = installed_version(name)
+        if installed is None:
             continue  # Not installed: INSTALLED_APPS or the import fails loudly.
         allowed = all(
             version_tuple(installed) >= version_tuple(bound)
@@ -116,19 +157,3 @@ def check_pinned_versions() -> list[Error]:
                 )
             )
     return errors
-
-
-def check_account_setting_names(version: tuple[int, int]) -> list[Error]:
-    """Report login and sign-up settings that django-allauth ``version`` ignores."""
-    newer = {"ACCOUNT_LOGIN_METHODS": LOGIN_METHODS_SINCE}
-    newer["ACCOUNT_SIGNUP_FIELDS"] = SIGNUP_FIELDS_SINCE
-    return [
-        Error(
-            f"{name} is set, but django-allauth {'.'.join(map(str, version))} ignores it "
-            f"(it appeared in {'.'.join(map(str, since))}).",
-            hint="Keep the values that Crans' settings choose for the installed django-allauth.",
-            id="crans.E005",
-        )
-        for name, since in newer.items()
-        if version < since and hasattr(settings, name)
-    ]
