@@ -1,8 +1,10 @@
 """The settings find their base, choose allauth's setting names and check themselves."""
 
 import importlib.util
+import os
 import sys
 import types
+from pathlib import Path
 
 import allauth
 import pytest
@@ -14,6 +16,8 @@ from django.utils import translation
 from settings import accounts, base, checks
 from settings.accounts import account_settings, allauth_version
 from settings.base import DEBIAN, MAILMAN_WEB, detect_base
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_pypi_mailman_web_is_the_base_here():
@@ -136,3 +140,15 @@ def test_crans_settings_command_in_french(capsys):
     with translation.override("fr"):
         call_command("crans_settings")
     assert "Les réglages du Crans sont actifs" in capsys.readouterr().out
+
+
+def test_the_suite_keeps_its_files_out_of_the_demo_folder(settings):
+    """Secrets, logs, static files and the search index: not in the demo's var/."""
+    demo = (REPO / "var").resolve()
+    for path in (
+        settings.STATIC_ROOT,
+        settings.LOGGING["handlers"]["file"]["filename"],
+        settings.HAYSTACK_CONNECTIONS["default"]["PATH"],
+        os.environ["MAILMAN_WEB_LOCAL_DIR"],
+    ):
+        assert not Path(path).resolve().is_relative_to(demo), path
