@@ -8,6 +8,8 @@ through Debian's own manage.py and as www-data: Crans' settings are active,
 (127.0.0.1 is shared with the root filesystem), ``collectstatic``, ``compress``,
 themed pages, a CAS login against a real django-cas-server, ``crans_set_site``,
 ``crans_grant_superuser`` and ``rename_list`` on seeded archives. Needs root.
+No ``compilemessages``: Debian's packages and the wheel ship compiled
+catalogues (the README says so), and the French pages show them at work.
 """
 
 from __future__ import annotations
