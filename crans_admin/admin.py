@@ -283,3 +283,4 @@ class CransGroupAdmin(GroupAdmin):
 
 
 from . import admin_lists  # noqa: E402,F401  (the list rename pages)
+from .admin_doctor import doctor_view  # noqa: E402,F401  (the deployment check page)
