@@ -12,24 +12,21 @@ core's database and var dir, :mod:`crans_admin.core` renames the list there in
 the same run.
 
 :func:`plan_rename` checks everything and says what would change (a dry run
-stops there); :func:`apply_rename` does it: the web rows, core's rows and the
-attachment folder change together or not at all, then the search index is
-updated.
+stops there); :mod:`crans_admin.rename.steps` carries the plan out, step by
+step, with the functions here for the web side (:func:`rename_web_rows`,
+:func:`undo_web_rows`, :func:`update_search_index`).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import shutil
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_mailman3.models import MailDomain
 from haystack import connections as search_connections
@@ -39,14 +36,12 @@ from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, 
 from postorius.models import EmailTemplate
 
 from .core import (
-    CoreRename,
+    CoreOptions,
     CoreRenameError,
     CoreRenamePlan,
+    core_serves_list,
     plan_core_rename,
-    run_mailman_aliases,
 )
-
-logger = logging.getLogger(__name__)
 
 # Mailman core's default ``[mailman] listname_chars``, which ``create_list``
 # (mailman/app/lifecycle.py) applies to the local part, lowercased.
@@ -168,16 +163,6 @@ def validate_list_name(name: ListName) -> None:
 
 
 @dataclass(frozen=True)
-class CoreOptions:
-    """Where Mailman core's side of the rename is: its database and its var dir."""
-
-    db_url: str
-    var_dir: Path
-    force: bool = False  # skip the check that core is stopped
-    mailman_bin: str | None = None  # run ``mailman aliases`` with it afterwards
-
-
-@dataclass(frozen=True)
 class FollowingRows:
     """Rows that point at the list by its id: they follow the rename untouched."""
 
@@ -218,6 +203,65 @@ class RenamePlan:
     attachments_on_disk: bool  # the old list's folder exists and moves
     core: CoreRenamePlan | None = None
     core_options: CoreOptions | None = None
+    # Web-only renames: whether core's REST API served the old list (None: it
+    # could not be asked); the rename was then told that core is renamed apart.
+    core_serves_old: bool | None = None
+
+    def to_data(self) -> dict:
+        """The plan as JSON data, for the journal and the confirmation digest; no secret."""
+        data = asdict(replace(self, core=None, core_options=None))
+        data["attachment_folder"] = (
+            None if self.attachment_folder is None else str(self.attachment_folder)
+        )
+        data["core"] = None if self.core is None else self.core.to_data()
+        options = self.core_options
+        data["core_options"] = None
+        if options is not None:
+            data["core_options"] = {
+                "var_dir": str(options.var_dir),
+                "force": options.force,
+                "mailman_bin": options.mailman_bin,
+                "alias_map": None if options.alias_map is None else str(options.alias_map),
+            }
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict, db_url: str | None) -> RenamePlan:
+        """The plan of the journal; ``db_url``: core's database, when the plan has a core side."""
+        options = data["core_options"]
+        core_options = None
+        if options is not None:
+            alias_map = options["alias_map"]
+            core_options = CoreOptions(
+                db_url=db_url or "",
+                var_dir=Path(options["var_dir"]),
+                force=options["force"],
+                mailman_bin=options["mailman_bin"],
+                alias_map=None if alias_map is None else Path(alias_map),
+            )
+        empty_row = data["empty_row"]
+        return cls(
+            **{
+                **data,
+                "old": ListName(**data["old"]),
+                "new": ListName(**data["new"]),
+                "empty_row": None
+                if empty_row is None
+                else EmptyRow(
+                    id=empty_row["id"],
+                    owner_ids=tuple(empty_row["owner_ids"]),
+                    moderator_ids=tuple(empty_row["moderator_ids"]),
+                ),
+                "following": FollowingRows(**data["following"]),
+                "attachment_folder": None
+                if data["attachment_folder"] is None
+                else Path(data["attachment_folder"]),
+                "core": None
+                if data["core"] is None
+                else CoreRenamePlan.from_data(data["core"], db_url or ""),
+                "core_options": core_options,
+            }
+        )
 
     @property
     def old_folder(self) -> Path | None:
@@ -286,51 +330,25 @@ class RenamePlan:
             % {"count": following.emails, "new": self.new}
         )
         if self.core is None:
-            lines.append(_("Mailman core: not part of this rename"))
+            lines.append(
+                {
+                    True: _(
+                        "Mailman core: not part of this rename; its REST API still serves "
+                        "%(old)s (core is renamed separately)"
+                    ),
+                    False: _("Mailman core: not part of this rename; it does not serve %(old)s"),
+                    None: _(
+                        "Mailman core: not part of this rename; its REST API could not be "
+                        "asked about %(old)s (core is renamed separately)"
+                    ),
+                }[self.core_serves_old]
+                % {"old": self.old_list_id}
+            )
         else:
             lines.extend(
                 _("Mailman core: %(change)s") % {"change": line} for line in self.core.describe()
             )
         return lines
-
-
-@dataclass(frozen=True)
-class RenameReport:
-    """What :func:`apply_rename` did."""
-
-    plan: RenamePlan
-    reindexed: int
-    stale_documents: int
-    aliases_output: str | None = None  # what `mailman aliases` printed, when it ran
-    aliases_error: str | None = None  # why it failed
-
-    def describe(self) -> list[str]:
-        lines = self.plan.describe()
-        if self.stale_documents:
-            lines.append(
-                _(
-                    "search index: %(count)d document(s) of deleted emails removed from "
-                    "under %(old)s"
-                )
-                % {"count": self.stale_documents, "old": self.plan.old}
-            )
-        return lines
-
-    @property
-    def follow_up(self) -> str | None:
-        """What is left to do by hand, if anything."""
-        if self.plan.core is None:
-            return _(
-                "Mailman core still knows the list as %(old)s: rename it there too "
-                "(rename_list with --core-db and --core-var-dir)."
-            ) % {"old": self.plan.old}
-        if self.aliases_error is not None:
-            return _("`mailman aliases` failed (%(error)s): run it, then start Mailman core.") % {
-                "error": self.aliases_error
-            }
-        if self.aliases_output is None:
-            return _("Run `mailman aliases`, then start Mailman core.")
-        return _("Start Mailman core.")
 
 
 def plan_rename(
@@ -340,12 +358,15 @@ def plan_rename(
     display_name: str | None = None,
     allow_new_domain: bool = False,
     core: CoreOptions | None = None,
+    core_renamed_separately: bool = False,
 ) -> RenamePlan:
     """Check that ``old`` can become ``new`` and say what that changes; change nothing.
 
     ``old`` and ``new`` are posting addresses or list-ids; ``display_name``
-    defaults to the one Mailman derives from the new local part. Raise
-    ``RenameError`` for every reason to refuse.
+    defaults to the one Mailman derives from the new local part. Without
+    ``core``, core's REST API is asked whether it serves the old list, and the
+    rename refused if it does (or cannot be asked) unless
+    ``core_renamed_separately``. Raise ``RenameError`` for every reason to refuse.
     """
     domains = known_domains()
     mailing_list = _find_list(old)
@@ -391,7 +412,9 @@ def plan_rename(
         core_options=core,
     )
     if core is None:
-        return plan
+        return replace(
+            plan, core_serves_old=_check_core_serves_old(old_list_id, core_renamed_separately)
+        )
     try:
         core_plan = plan_core_rename(
             core.db_url,
@@ -409,6 +432,37 @@ def plan_rename(
     except CoreRenameError as error:
         raise RenameError(str(error)) from error
     return replace(plan, core=core_plan)
+
+
+def _check_core_serves_old(old_list_id: str, core_renamed_separately: bool) -> bool | None:
+    """Ask core's REST API whether it serves the old list; refuse unless renamed apart."""
+    try:
+        serves = core_serves_list(
+            settings.MAILMAN_REST_API_URL,
+            getattr(settings, "MAILMAN_REST_API_USER", "restadmin"),
+            getattr(settings, "MAILMAN_REST_API_PASS", ""),
+            old_list_id,
+        )
+    except CoreRenameError as error:
+        if core_renamed_separately:
+            return None
+        raise RenameError(
+            _(
+                "%(error)s Rename Mailman core's side in the same run (give core's database "
+                "and var dir), or say that core is renamed separately."
+            )
+            % {"error": error}
+        ) from error
+    if serves and not core_renamed_separately:
+        raise RenameError(
+            _(
+                "Mailman core still serves %(list)s (its REST API says so): rename core's side "
+                "in the same run (give core's database and var dir), or say that core is "
+                "renamed separately."
+            )
+            % {"list": old_list_id}
+        )
+    return serves
 
 
 def _find_list(value: str) -> MailingList:
@@ -526,160 +580,94 @@ def _check_folders(attachment_folder: Path | None, old: ListName, new: ListName)
     return _list_folder(attachment_folder, old).is_dir()
 
 
-def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = None) -> RenameReport:
-    """Carry out ``plan``, then reindex the list's emails; return what was done.
+def rename_web_rows(plan: RenamePlan, *, first_run: bool, mark_done: Callable[[], None]) -> None:
+    """The web database's part, in one transaction with ``mark_done()``, unless it is done.
 
-    The web rows, core's rows (with ``plan.core``) and the attachment folder
-    change together or not at all: any failure leaves them as they were. The
-    search index is updated afterwards; ``progress(done, total)`` is called
-    after each batch.
+    On the first run the rows must be as planned; a resumed run merges the
+    empty row of the new name found then (core may have run meanwhile).
     """
-    commit_rename(plan, actor=actor)
-    aliases_output, aliases_error = _run_mailman_aliases(plan)
-    try:
-        reindexed = reindex_list(plan.mailing_list_id, progress=progress)
-        stale = remove_stale_documents(plan.old.posting_address)
-    except Exception as error:
-        logger.exception("Reindexing %s after its rename failed", plan.new)
-        raise RenameError(
-            _(
-                "%(old)s was renamed to %(new)s, but updating the search index failed "
-                "(%(error)s): run `mailman-web update_index_one_list %(new)s`."
-            )
-            % {"old": plan.old, "new": plan.new, "error": error}
-        ) from error
-    return RenameReport(
-        plan=plan,
-        reindexed=reindexed,
-        stale_documents=stale,
-        aliases_output=aliases_output,
-        aliases_error=aliases_error,
-    )
-
-
-def _run_mailman_aliases(plan: RenamePlan) -> tuple[str | None, str | None]:
-    """Regenerate the MTA maps when told how: ``(output, None)`` or ``(None, error)``."""
-    if plan.core is None or not plan.core_options.mailman_bin:
-        return None, None
-    try:
-        return run_mailman_aliases(plan.core_options.mailman_bin), None
-    except CoreRenameError as error:
-        logger.error("`mailman aliases` failed after renaming %s: %s", plan.old, error)
-        return None, str(error)
-
-
-def commit_rename(plan: RenamePlan, *, actor: str) -> None:
-    """Change the web rows, core's rows and the attachment folder, all or nothing; log it."""
-    folder_moved = False
-    committed_core: CoreRename | None = None
-    try:
-        with transaction.atomic():
-            _update_rows(plan)
-            with _core_transaction(plan) as core:
-                if plan.attachments_on_disk:
-                    _move_folder(plan.old_folder, plan.new_folder)
-                    folder_moved = True
-                if core is not None:
-                    core.commit()
-                    committed_core = core
-    except Exception as error:
-        if folder_moved:
-            _move_folder(plan.new_folder, plan.old_folder)
-        if committed_core is not None:
-            _revert_core(plan, committed_core, error)
-        if isinstance(error, DatabaseError):
+    with transaction.atomic():
+        mailing_list = (
+            MailingList.objects.select_for_update().filter(pk=plan.mailing_list_id).first()
+        )
+        if mailing_list is not None and mailing_list.name == plan.new.posting_address:
+            mark_done()
+            return
+        empty_row = _empty_row(plan.new)
+        if (
+            mailing_list is None
+            or mailing_list.name != plan.old.posting_address
+            or (first_run and empty_row != plan.empty_row)
+        ):
             raise RenameError(
-                _("The web database refused the rename, nothing was changed: %(error)s")
-                % {"error": error}
-            ) from error
-        raise
-    logger.info(
-        "List %s renamed to %s by %s: %s", plan.old, plan.new, actor, "; ".join(plan.describe())
-    )
-
-
-@contextmanager
-def _core_transaction(plan: RenamePlan) -> Iterator[CoreRename | None]:
-    """Core's open transaction for ``plan.core`` (rolled back unless committed), or None."""
-    if plan.core is None:
-        yield None
-        return
-    try:
-        with CoreRename(plan.core) as core:
-            yield core
-    except CoreRenameError as error:
-        raise RenameError(str(error)) from error
-
-
-def _revert_core(plan: RenamePlan, core: CoreRename, error: Exception) -> None:
-    """Undo core's committed rename after the web side failed; raise a loud ``RenameError``."""
-    logger.critical(
-        "Renaming %s to %s: the web database failed after core committed (%s); reverting core",
-        plan.old,
-        plan.new,
-        error,
-    )
-    try:
-        core.revert()
-    except Exception as revert_error:
-        logger.critical("Reverting core's rename of %s failed: %s", plan.old, revert_error)
-        raise RenameError(
-            _(
-                "DANGER: Mailman core now calls the list %(new)s but mailman-web still "
-                "calls it %(old)s: the web database failed (%(error)s) after core "
-                "committed, and undoing core's rename failed too (%(revert_error)s). "
-                "Fix core by hand before starting it."
+                _(
+                    "%(old)s or %(new)s changed since the plan was made: nothing was "
+                    "changed on the web side."
+                )
+                % {"old": plan.old, "new": plan.new}
             )
-            % {
-                "new": plan.new,
-                "old": plan.old,
-                "error": error,
-                "revert_error": revert_error,
-            }
-        ) from error
-    raise RenameError(
-        _(
-            "The web database failed (%(error)s) after Mailman core had committed the "
-            "rename: core's rename was undone, both sides still call the list %(old)s."
+        if empty_row is not None:
+            mailing_list.owners.add(*empty_row.owner_ids)
+            mailing_list.moderators.add(*empty_row.moderator_ids)
+            MailingList.objects.filter(pk=empty_row.id).delete()
+        _set_names(
+            plan.mailing_list_id,
+            plan.old_list_id,
+            plan.new,
+            plan.new_display_name,
+            plan.new_subject_prefix,
         )
-        % {"error": error, "old": plan.old}
-    ) from error
+        mark_done()
 
 
-def _update_rows(plan: RenamePlan) -> None:
-    """The web database's part, in the caller's transaction; check the plan still holds."""
-    mailing_list = (
-        MailingList.objects.select_for_update()
-        .filter(pk=plan.mailing_list_id, name=plan.old.posting_address)
-        .first()
-    )
-    if mailing_list is None or _empty_row(plan.new) != plan.empty_row:
-        raise RenameError(
-            _("%(old)s or %(new)s changed since the plan was made: nothing was changed, try again.")
-            % {"old": plan.old, "new": plan.new}
+def undo_web_rows(plan: RenamePlan) -> None:
+    """Give the list row and its templates their old names back, unless they have them.
+
+    A merged empty row of the new name is not brought back: it held nothing.
+    """
+    with transaction.atomic():
+        mailing_list = (
+            MailingList.objects.select_for_update().filter(pk=plan.mailing_list_id).first()
         )
-    if plan.empty_row is not None:
-        mailing_list.owners.add(*plan.empty_row.owner_ids)
-        mailing_list.moderators.add(*plan.empty_row.moderator_ids)
-        MailingList.objects.filter(pk=plan.empty_row.id).delete()
-    MailingList.objects.filter(pk=plan.mailing_list_id).update(
-        name=plan.new.posting_address,
-        list_id=plan.new.list_id,
-        display_name=plan.new_display_name,
-        subject_prefix=plan.new_subject_prefix,
+        if mailing_list is None or mailing_list.name != plan.new.posting_address:
+            return
+        _set_names(
+            plan.mailing_list_id,
+            plan.new.list_id,
+            ListName.from_posting_address(plan.old.posting_address),
+            plan.old_display_name,
+            plan.old_subject_prefix,
+            list_id=plan.old_list_id,
+        )
+
+
+def _set_names(
+    mailing_list_id: int,
+    templates_list_id: str,
+    name: ListName,
+    display_name: str,
+    subject_prefix: str,
+    *,
+    list_id: str | None = None,
+) -> None:
+    MailingList.objects.filter(pk=mailing_list_id).update(
+        name=name.posting_address,
+        list_id=list_id or name.list_id,
+        display_name=display_name,
+        subject_prefix=subject_prefix,
     )
     # QuerySet.update(): EmailTemplate.save() would call core's REST API.
-    EmailTemplate.objects.filter(context="list", identifier=plan.old_list_id).update(
-        identifier=plan.new.list_id
+    EmailTemplate.objects.filter(context="list", identifier=templates_list_id).update(
+        identifier=list_id or name.list_id
     )
 
 
-def _move_folder(source: Path, target: Path) -> None:
-    """Move an attachment folder to ``target``, which is absent or an empty folder."""
-    if target.is_dir():
-        target.rmdir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(source, target)
+def update_search_index(
+    mailing_list_id: int, former_name: str, *, progress: Progress | None = None
+) -> tuple[int, int]:
+    """Reindex the list under its current name, then clear ``former_name``; return the counts."""
+    reindexed = reindex_list(mailing_list_id, progress=progress)
+    return reindexed, remove_stale_documents(former_name)
 
 
 def reindex_list(
