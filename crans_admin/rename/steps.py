@@ -221,8 +221,9 @@ class _Run:
             )
         return self.report
 
-    def failed(self, name: str, error: Exception) -> None:
+    def failed(self, name: str, failure: Exception) -> None:
         """Undo the rename after a step failed on the first run; raise ``RenameError``."""
+        error = _first_line(failure)
         logger.error(
             "Renaming %s to %s: step %s failed: %s", self.plan.old, self.plan.new, name, error
         )
@@ -241,7 +242,7 @@ class _Run:
                     "error": error,
                     "id": self.rename.pk,
                 }
-            ) from error
+            ) from failure
         try:
             self.backwards(upto=name)
         except Exception as undo_error:
@@ -262,17 +263,17 @@ class _Run:
                     "new": self.plan.new,
                     "step": name,
                     "error": error,
-                    "undo_error": undo_error,
+                    "undo_error": _first_line(undo_error),
                     "id": self.rename.pk,
                 }
-            ) from error
+            ) from failure
         raise RenameError(
             _(
                 "Renaming %(old)s to %(new)s failed at the step %(step)s (%(error)s): "
-                "everything was put back, the list is still %(old)s on both sides."
+                "everything was put back, the list is still %(old)s."
             )
             % {"old": self.plan.old, "new": self.plan.new, "step": name, "error": error}
-        ) from error
+        ) from failure
 
     def backwards(self, upto: str | None = None) -> None:
         """Undo every step (up to ``upto`` included), the last first; then mark it rolled back."""
@@ -292,6 +293,12 @@ class _Run:
             logger.warning(
                 "Rename #%d of %s to %s rolled back", self.rename.pk, self.plan.old, self.plan.new
             )
+
+
+def _first_line(error: Exception) -> str:
+    """The error's message without the lines of detail that databases add."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = None) -> RenameReport:
