@@ -25,9 +25,9 @@ from hyperkitty.models import MailingList
 
 from ..models import ListRename
 
-# URL keyword arguments that name a list: by posting address, or by list-id or address.
-ADDRESS_ARGUMENTS = ("mlist_fqdn",)
-LIST_ID_ARGUMENTS = ("list_id",)
+# URL keyword arguments that name a list: hyperkitty's (posting address), postorius' and
+# hyperkitty's list-id form (list-id or posting address).
+LIST_ARGUMENTS = ("mlist_fqdn", "list_id")
 # hyperkitty's search page names the list in its query string.
 SEARCH_VIEW = "hk_search"
 SEARCH_ARGUMENT = "mlist"
@@ -49,24 +49,22 @@ def current_list(former_name: str) -> MailingList | None:
     return mailing_list
 
 
-def new_location(request, mailing_list: MailingList, match) -> str | None:
+def new_location(request, mailing_list: MailingList, name: str, match) -> str | None:
     """The URL of the same page for ``mailing_list``'s current name, or None."""
     if match.url_name == SEARCH_VIEW:
         query = request.GET.copy()
         query[SEARCH_ARGUMENT] = mailing_list.name
         return f"{request.path}?{query.urlencode()}"
-    kwargs = dict(match.kwargs)
-    for argument in ADDRESS_ARGUMENTS:
-        if argument in kwargs:
-            kwargs[argument] = mailing_list.name
-    for argument in LIST_ID_ARGUMENTS:
-        if argument in kwargs:
-            by_address = "@" in kwargs[argument]
-            kwargs[argument] = mailing_list.name if by_address else mailing_list.list_id
+    current = mailing_list.name if "@" in name else mailing_list.list_id
+    kwargs = {
+        argument: current if value == name else value for argument, value in match.kwargs.items()
+    }
     try:
         path = reverse(match.view_name, args=match.args, kwargs=kwargs)
-    except NoReverseMatch:
-        return None
+    except NoReverseMatch:  # a view without a name: the name is one segment of the path
+        if f"/{name}/" not in request.path:
+            return None
+        path = request.path.replace(f"/{name}/", f"/{current}/", 1)
     query = request.GET.urlencode()
     return f"{path}?{query}" if query else path
 
@@ -75,7 +73,7 @@ def former_name(request, match) -> str | None:
     """The list name that the request's URL gives, if any."""
     if match.url_name == SEARCH_VIEW:
         return request.GET.get(SEARCH_ARGUMENT)
-    for argument in (*ADDRESS_ARGUMENTS, *LIST_ID_ARGUMENTS):
+    for argument in LIST_ARGUMENTS:
         if argument in match.kwargs:
             return match.kwargs[argument]
     return None
@@ -100,7 +98,7 @@ class OldListNameRedirectMiddleware:
         mailing_list = current_list(name)
         if mailing_list is None or not is_mlist_authorized(request, mailing_list):
             return response
-        location = new_location(request, mailing_list, match)
+        location = new_location(request, mailing_list, name, match)
         if location is None:
             return response
         return HttpResponsePermanentRedirect(location)

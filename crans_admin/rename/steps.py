@@ -390,6 +390,14 @@ def unfinished_same_rename(old: str, new: str) -> ListRename | None:
     return None
 
 
+def check_no_unfinished_rename(*names: str) -> None:
+    """Raise ``RenameError`` if an unfinished rename is from or to one of ``names``."""
+    wanted = {name.strip().lower() for name in names}
+    for rename in journal.unfinished_renames():
+        if wanted & {rename.old_name, rename.old_list_id, rename.new_name, rename.new_list_id}:
+            raise RenameError(unfinished_message(rename))
+
+
 def find_unfinished(rename_id: int | None) -> ListRename:
     """The unfinished rename ``rename_id``, or the only one when None; ``RenameError`` if none."""
     unfinished = journal.unfinished_renames()

@@ -12,6 +12,7 @@ from crans_admin.lists import RenameError, plan_rename
 from crans_admin.rename.journal import history
 from crans_admin.rename.steps import (
     apply_rename,
+    check_no_unfinished_rename,
     find_unfinished,
     resume_rename,
     rollback_rename,
@@ -127,6 +128,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
     def rename(self, options):
+        check_no_unfinished_rename(options["old"], options["new"])
         plan = plan_rename(
             options["old"],
             options["new"],
