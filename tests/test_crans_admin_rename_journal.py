@@ -31,6 +31,7 @@ from pathlib import Path
 import haystack
 import psycopg2
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from hyperkitty import search_indexes
@@ -180,6 +181,8 @@ class Runs:
             }
         }
         with monkeypatch.context() as patch:
+            # haystack's engines read the settings, its connection handler its own copy.
+            patch.setattr(django_settings, "HAYSTACK_CONNECTIONS", connections)
             patch.setattr(haystack.connections, "connections_info", connections)
             patch.setattr(search_indexes, "LISTNAME", None)
             patch.setenv("CRANS_MAILMAN_CORE_DB_URL", self.core_url)
