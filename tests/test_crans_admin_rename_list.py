@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django_mailman3.models import MailDomain
+from haystack import connections as haystack_connections
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
@@ -23,6 +24,7 @@ from crans_admin.lists import (
     plan_rename,
     reindex_list,
 )
+from crans_admin.rename.journal import unfinished_renames
 from crans_admin.rename.steps import apply_rename
 from tests.fixtures.archives import (
     SEARCH_WORD,
@@ -315,6 +317,8 @@ def test_progress_shows_on_a_terminal_only(archives):
         ([OLD, NEW, "--mailman-bin", "/usr/bin/mailman"], "--mailman-bin goes with --core-var-dir"),
         ([OLD, NEW, "--alias-map", "/etc/postfix/old"], "--alias-map goes with --core-var-dir"),
         ([OLD], "Give OLD and NEW"),
+        # Core's database URL never goes on the command line (/proc/PID/cmdline).
+        ([OLD, NEW, "--core-db", "postgresql://mailman:secret@db/mailman3"], "unrecognized"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(archives, attachment_folder, args, message):
@@ -469,3 +473,40 @@ def test_reindex_queries_do_not_grow_with_the_list(archives, django_assert_num_q
     with django_assert_num_queries(2 + 2 * 3):  # batches of 2 emails: 2 + 2 + 1
         reindex_list(archives.tresorier.pk, batch_size=2)
     assert search(NEW) == archives.word_count
+
+
+def test_a_reindex_that_fails_half_way_is_resumed(archives, monkeypatch):
+    """The index split between both names (a crash during the reindex) is made whole again."""
+    backend = haystack_connections["default"].get_backend()
+
+    def update_then_fail(index, emails, **options):
+        type(backend).update(backend, index, emails[:2], **options)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backend, "update", update_then_fail)
+    with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):
+        rename(OLD, NEW)
+    assert 0 < search(NEW) < archives.word_count  # split between both names
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
+    monkeypatch.undo()
+    # Another rename of the list waits; the same command again finishes this one.
+    with pytest.raises(CommandError, match="is unfinished: resume it"):
+        rename(NEW, "autre@lists.crans.org")
+    output = rename(OLD, NEW)
+    assert "Resuming the unfinished rename" in output
+    assert (search(NEW), search(OLD)) == (archives.word_count, 0)
+    assert unfinished_renames() == []
+
+
+def test_history_shows_past_renames(archives):
+    rename(OLD, NEW)
+    rename(NEW, "finances@lists.crans.org")
+    rename("bureau@lists.crans.org", "direction@lists.crans.org")
+    everything = rename("--history")
+    lines = [line for line in everything.splitlines() if line.startswith("#")]
+    assert len(lines) == 3
+    assert f"{NEW} -> finances@lists.crans.org, done, by " in lines[1]
+    assert "through the rename_list command" in lines[1]
+    of_the_list = rename("--history", OLD).splitlines()
+    assert len(of_the_list) == 2
+    assert all("bureau" not in line for line in of_the_list)

@@ -32,6 +32,10 @@ class Command(BaseCommand):
         "running the same command again (or --resume) or undone with --rollback."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # No abbreviations: `--core-db URL` must not pass for --core-db-file.
+        return super().create_parser(prog_name, subcommand, allow_abbrev=False, **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument(
             "old", nargs="?", help="The list to rename: posting address or list-id."
