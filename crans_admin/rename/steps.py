@@ -282,7 +282,11 @@ class _Run:
             names = names[: names.index(upto) + 1]
         # A step changes nothing before its journal row is written: skip the others.
         started = set(self.rename.steps.values_list("name", flat=True))
-        for name in reversed(names):
+        # The search index is undone last: it files the emails under the list's name then.
+        undone = [name for name in reversed(names) if name != "search_index"]
+        if "search_index" in names:
+            undone.append("search_index")
+        for name in undone:
             if name not in started:
                 continue
             self.undo(name)
