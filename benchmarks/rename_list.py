@@ -155,7 +155,8 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     """Median time of planning and committing renames back and forth of a ``size`` list."""
     from django.db import connection
 
-    from crans_admin.lists import plan_rename, rename_web_rows
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.web import rename_web_rows
 
     local_part = f"list{size}"
     seed_list(local_part, size, random_words)
@@ -186,12 +187,9 @@ def time_reindex(size: int, random_words: random.Random, index_folder: Path) -> 
     from haystack.query import SearchQuerySet
     from hyperkitty.models import Email
 
-    from crans_admin.lists import (
-        plan_rename,
-        reindex_list,
-        remove_stale_documents,
-        rename_web_rows,
-    )
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.search import reindex_list, remove_stale_documents
+    from crans_admin.rename.web import rename_web_rows
 
     def commit_rename(old: str, new: str) -> None:
         """The web database's part of the rename (no journal: it is what is timed above)."""

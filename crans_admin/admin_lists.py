@@ -26,9 +26,10 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.admin import MailingListAdmin
 from hyperkitty.models import MailingList
 
-from .core import CoreOptions
-from .lists import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError, RenamePlan, plan_rename
+from .rename.core import CoreOptions
 from .rename.journal import history_of_list, unfinished_rename_of
+from .rename.names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError
+from .rename.plan import RenamePlan, plan_rename
 from .rename.steps import apply_rename, plan_digest, unfinished_message
 
 

@@ -1,4 +1,4 @@
-"""Mailman core's side of rename_list (crans_admin.core), against a real Mailman core 3.3.10.
+"""Mailman core's side of rename_list (crans_admin.rename.core), against a real Mailman core 3.3.10.
 
 A list is given members, owners, a moderator, a ban, a template (URL and file),
 a pending subscription, a held message and a bounce, through core's REST API
@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 
-from crans_admin.core import (
+from crans_admin.rename.core import (
     CONNECT_TIMEOUT,
     CoreRenameError,
     CoreRenamePlan,

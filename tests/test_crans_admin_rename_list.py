@@ -16,15 +16,11 @@ from haystack import connections as haystack_connections
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
-from crans_admin.core import CoreOptions
-from crans_admin.lists import (
-    ListName,
-    RenameError,
-    parse_list_name,
-    plan_rename,
-    reindex_list,
-)
+from crans_admin.rename.core import CoreOptions
 from crans_admin.rename.journal import unfinished_renames
+from crans_admin.rename.names import ListName, RenameError, parse_list_name
+from crans_admin.rename.plan import plan_rename
+from crans_admin.rename.search import reindex_list
 from crans_admin.rename.steps import apply_rename
 from tests.fixtures.archives import (
     SEARCH_WORD,
@@ -137,7 +133,7 @@ def test_rename_moves_the_list_and_nothing_else(archives, client, old_folder, at
 def test_rename_is_logged(archives, caplog):
     with caplog.at_level("INFO", logger="crans_admin"):
         rename(OLD, NEW)
-    (record,) = [r for r in caplog.records if r.name == "crans_admin.lists"]
+    (record,) = [r for r in caplog.records if r.name == "crans_admin.rename.steps"]
     assert record.levelname == "INFO"
     message = record.getMessage()
     assert message.startswith(f"List {OLD} renamed to {NEW} by ")

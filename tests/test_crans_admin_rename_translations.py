@@ -9,8 +9,6 @@ from tests.test_crans_admin_translations import CATALOG, KEYWORDS
 
 APP = Path(__file__).resolve().parent.parent / "crans_admin"
 SOURCES = [
-    APP / "lists.py",
-    APP / "core.py",
     APP / "admin_lists.py",
     APP / "models.py",
     APP / "management" / "commands" / "rename_list.py",

@@ -23,7 +23,10 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..core import (
+from ..models import ListRename, ListRenameStep
+from . import journal
+from .aliases import postfix_instructions, read_map, update_map, write_map
+from .core import (
     CoreRenameError,
     check_core_stopped,
     move_folder,
@@ -32,19 +35,12 @@ from ..core import (
     run_mailman_aliases,
     undo_core_rows,
 )
-from ..lists import (
-    Progress,
-    RenameError,
-    RenamePlan,
-    rename_web_rows,
-    undo_web_rows,
-    update_search_index,
-)
-from ..models import ListRename, ListRenameStep
-from . import journal
-from .aliases import postfix_instructions, read_map, update_map, write_map
+from .names import RenameError
+from .plan import RenamePlan
+from .search import Progress, update_search_index
+from .web import rename_web_rows, undo_web_rows
 
-logger = logging.getLogger("crans_admin.lists")
+logger = logging.getLogger(__name__)
 
 CORE_STEPS = ("core_rows", "core_folders")
 WEB_STEPS = ("web_rows", "web_folder")

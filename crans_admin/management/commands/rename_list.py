@@ -7,9 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
-from crans_admin.core import DB_URL_VARIABLE, CoreOptions, CoreRenameError, read_db_url
-from crans_admin.lists import RenameError, plan_rename
+from crans_admin.rename.core import DB_URL_VARIABLE, CoreOptions, CoreRenameError, read_db_url
 from crans_admin.rename.journal import history
+from crans_admin.rename.names import RenameError
+from crans_admin.rename.plan import plan_rename
 from crans_admin.rename.steps import (
     apply_rename,
     check_no_unfinished_rename,

@@ -1,37 +1,26 @@
-"""Rename a mailing list: mailman-web's rows, attachment folder and search index, and core's side.
+"""The plan of a rename: everything checked, every change counted, nothing changed.
 
 Mailman cannot rename a list. On the web side a list is one
 ``hyperkitty_mailinglist`` row: its emails, threads, owners and moderators
 point at it by integer id and follow without being touched. Three things hold
-the list by name and are changed here: the row itself (``name``, ``list_id``,
-``display_name``, ``subject_prefix``), postorius' list templates
-(``identifier`` is the list-id) and, outside the database, the attachment
-folder ``HYPERKITTY_ATTACHMENT_FOLDER/<domain>/<local part>`` and the search
-index (each email's document holds the list's posting address). Given Mailman
-core's database and var dir, :mod:`crans_admin.core` renames the list there in
-the same run.
+the list by name: the row itself (``name``, ``list_id``, ``display_name``,
+``subject_prefix``), postorius' list templates (``identifier`` is the list-id)
+and, outside the database, the attachment folder
+``HYPERKITTY_ATTACHMENT_FOLDER/<domain>/<local part>`` and the search index
+(each email's document holds the list's posting address). Given Mailman core's
+database and var dir, :mod:`.core` plans core's side in the same plan.
 
 :func:`plan_rename` checks everything and says what would change (a dry run
-stops there); :mod:`crans_admin.rename.steps` carries the plan out, step by
-step, with the functions here for the web side (:func:`rename_web_rows`,
-:func:`undo_web_rows`, :func:`update_search_index`).
+stops there); :mod:`.steps` carries the plan out.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
-from django_mailman3.models import MailDomain
-from haystack import connections as search_connections
-from haystack.constants import DEFAULT_ALIAS as SEARCH_ALIAS
-from haystack.query import SearchQuerySet
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
@@ -42,124 +31,14 @@ from .core import (
     core_serves_list,
     plan_core_rename,
 )
-
-# Mailman core's default ``[mailman] listname_chars``, which ``create_list``
-# (mailman/app/lifecycle.py) applies to the local part, lowercased.
-LIST_NAME_CHARACTERS = re.compile(r"[-_.0-9a-z]+")
-# A label of a domain, as Mailman's email validator accepts it.
-DOMAIN_LABEL = re.compile(r"[a-z0-9][-a-z0-9]*")
-NAME_MAX_LENGTH = MailingList._meta.get_field("name").max_length
-DISPLAY_NAME_MAX_LENGTH = MailingList._meta.get_field("display_name").max_length
-# Emails sent to the search backend in one ``update`` call (one commit each).
-# Whoosh's cost per document grows with the index it commits to, so few
-# commits is what matters; 10 000 emails are some 100 MB in memory.
-REINDEX_BATCH_SIZE = 10_000
-
-Progress = Callable[[int, int], None]
-
-
-class RenameError(Exception):
-    """A reason to refuse or a failure of a rename; its message is shown as is."""
-
-
-@dataclass(frozen=True)
-class ListName:
-    """A list's name: posting address ``local_part@domain``, list-id ``local_part.domain``."""
-
-    local_part: str
-    domain: str
-
-    def __str__(self) -> str:
-        return self.posting_address
-
-    @property
-    def posting_address(self) -> str:
-        return f"{self.local_part}@{self.domain}"
-
-    @property
-    def list_id(self) -> str:
-        return f"{self.local_part}.{self.domain}"
-
-    @property
-    def default_display_name(self) -> str:
-        """The display name Mailman gives a new list (mailman/styles/base.py)."""
-        return self.local_part.capitalize()
-
-    @classmethod
-    def from_posting_address(cls, address: str) -> ListName:
-        local_part, _at, domain = address.partition("@")
-        return cls(local_part, domain)
-
-
-def default_subject_prefix(display_name: str) -> str:
-    """The subject prefix Mailman gives a new list: ``[Display name] ``."""
-    return f"[{display_name}] "
-
-
-def known_domains() -> set[str]:
-    """Mail domains mailman-web knows: django-mailman3's domains and those of archived lists."""
-    domains = set(MailDomain.objects.values_list("mail_domain", flat=True))
-    domains.update(
-        name.partition("@")[2] for name in MailingList.objects.values_list("name", flat=True)
-    )
-    domains.discard("")
-    return {domain.lower() for domain in domains}
-
-
-def parse_list_name(value: str, domains: Iterable[str]) -> ListName:
-    """Read ``value``, a posting address or a list-id, checked against Mailman's rules.
-
-    A list-id is split at the known domain it ends with: the local part may
-    hold dots, so ``a.b.lists.crans.org`` is ``a.b@lists.crans.org`` when
-    ``lists.crans.org`` is known, and ambiguous when ``b.lists.crans.org`` is
-    known too. Names are lowercased, as Mailman does.
-    """
-    text = value.strip().lower()
-    if "@" in text:
-        local_part, _at, domain = text.partition("@")
-    else:
-        matches = sorted(
-            domain for domain in domains if text.endswith(f".{domain}") and text != f".{domain}"
-        )
-        if not matches:
-            raise RenameError(
-                _(
-                    "%(value)r is no posting address and ends with no known mail domain "
-                    "(%(domains)s): give the posting address, e.g. name@lists.example.org."
-                )
-                % {"value": value, "domains": ", ".join(sorted(domains)) or _("none")}
-            )
-        if len(matches) > 1:
-            candidates = [f"{text[: -len(domain) - 1]}@{domain}" for domain in matches]
-            raise RenameError(
-                _("The list-id %(value)r is ambiguous (%(candidates)s): give the posting address.")
-                % {"value": value, "candidates": _(" or ").join(candidates)}
-            )
-        domain = matches[0]
-        local_part = text[: -len(domain) - 1]
-    name = ListName(local_part, domain)
-    validate_list_name(name)
-    return name
-
-
-def validate_list_name(name: ListName) -> None:
-    """Raise ``RenameError`` unless Mailman core would create a list by this name."""
-    if not LIST_NAME_CHARACTERS.fullmatch(name.local_part):
-        raise RenameError(
-            _(
-                "Invalid list name %(name)r: Mailman allows only the letters a-z, digits, "
-                "'-', '_' and '.' before the @."
-            )
-            % {"name": name.local_part}
-        )
-    labels = name.domain.split(".")
-    if len(labels) < 2 or not all(DOMAIN_LABEL.fullmatch(label) for label in labels):
-        raise RenameError(_("Invalid mail domain %(domain)r.") % {"domain": name.domain})
-    if len(name.posting_address) > NAME_MAX_LENGTH:
-        raise RenameError(
-            _("The posting address %(address)r is longer than %(max)d characters.")
-            % {"address": name.posting_address, "max": NAME_MAX_LENGTH}
-        )
+from .names import (
+    DISPLAY_NAME_MAX_LENGTH,
+    ListName,
+    RenameError,
+    default_subject_prefix,
+    known_domains,
+    parse_list_name,
+)
 
 
 @dataclass(frozen=True)
@@ -404,7 +283,7 @@ def plan_rename(
         new_display_name=new_display_name,
         old_subject_prefix=mailing_list.subject_prefix,
         new_subject_prefix=new_subject_prefix,
-        empty_row=_empty_row(new_name),
+        empty_row=find_empty_row(new_name),
         templates=_check_templates(old_list_id, new_name.list_id),
         following=_following_rows(mailing_list),
         attachment_folder=attachment_folder,
@@ -491,7 +370,7 @@ def _clean_display_name(display_name: str | None, new: ListName) -> str:
     return cleaned
 
 
-def _empty_row(new: ListName) -> EmptyRow | None:
+def find_empty_row(new: ListName) -> EmptyRow | None:
     """Find the row that already holds ``new``: refuse if it has archives, else merge it."""
     rows = list(
         MailingList.objects.filter(name=new.posting_address)
@@ -578,150 +457,3 @@ def _check_folders(attachment_folder: Path | None, old: ListName, new: ListName)
             % {"folder": target}
         )
     return _list_folder(attachment_folder, old).is_dir()
-
-
-def rename_web_rows(plan: RenamePlan, *, first_run: bool, mark_done: Callable[[], None]) -> None:
-    """The web database's part, in one transaction with ``mark_done()``, unless it is done.
-
-    On the first run the rows must be as planned; a resumed run merges the
-    empty row of the new name found then (core may have run meanwhile).
-    """
-    with transaction.atomic():
-        mailing_list = (
-            MailingList.objects.select_for_update().filter(pk=plan.mailing_list_id).first()
-        )
-        if mailing_list is not None and mailing_list.name == plan.new.posting_address:
-            mark_done()
-            return
-        empty_row = _empty_row(plan.new)
-        if (
-            mailing_list is None
-            or mailing_list.name != plan.old.posting_address
-            or (first_run and empty_row != plan.empty_row)
-        ):
-            raise RenameError(
-                _(
-                    "%(old)s or %(new)s changed since the plan was made: nothing was "
-                    "changed on the web side."
-                )
-                % {"old": plan.old, "new": plan.new}
-            )
-        if empty_row is not None:
-            mailing_list.owners.add(*empty_row.owner_ids)
-            mailing_list.moderators.add(*empty_row.moderator_ids)
-            MailingList.objects.filter(pk=empty_row.id).delete()
-        _set_names(
-            plan.mailing_list_id,
-            plan.old_list_id,
-            plan.new,
-            plan.new_display_name,
-            plan.new_subject_prefix,
-        )
-        mark_done()
-
-
-def undo_web_rows(plan: RenamePlan) -> None:
-    """Give the list row and its templates their old names back, unless they have them.
-
-    A merged empty row of the new name is not brought back: it held nothing.
-    """
-    with transaction.atomic():
-        mailing_list = (
-            MailingList.objects.select_for_update().filter(pk=plan.mailing_list_id).first()
-        )
-        if mailing_list is None or mailing_list.name != plan.new.posting_address:
-            return
-        _set_names(
-            plan.mailing_list_id,
-            plan.new.list_id,
-            ListName.from_posting_address(plan.old.posting_address),
-            plan.old_display_name,
-            plan.old_subject_prefix,
-            list_id=plan.old_list_id,
-        )
-
-
-def _set_names(
-    mailing_list_id: int,
-    templates_list_id: str,
-    name: ListName,
-    display_name: str,
-    subject_prefix: str,
-    *,
-    list_id: str | None = None,
-) -> None:
-    MailingList.objects.filter(pk=mailing_list_id).update(
-        name=name.posting_address,
-        list_id=list_id or name.list_id,
-        display_name=display_name,
-        subject_prefix=subject_prefix,
-    )
-    # QuerySet.update(): EmailTemplate.save() would call core's REST API.
-    EmailTemplate.objects.filter(context="list", identifier=templates_list_id).update(
-        identifier=list_id or name.list_id
-    )
-
-
-def update_search_index(
-    mailing_list_id: int, former_name: str, *, progress: Progress | None = None
-) -> tuple[int, int]:
-    """Reindex the list under its current name, then clear ``former_name``; return the counts."""
-    reindexed = reindex_list(mailing_list_id, progress=progress)
-    return reindexed, remove_stale_documents(former_name)
-
-
-def reindex_list(
-    mailing_list_id: int, *, batch_size: int = REINDEX_BATCH_SIZE, progress: Progress | None = None
-) -> int:
-    """Update the search documents of every email of the list; return how many.
-
-    Documents keep their ids (``hyperkitty.email.<pk>``), so each update
-    replaces the email's document, with the list's current posting address.
-    Goes through haystack's backend API, whatever the backend.
-    """
-    connection = search_connections[SEARCH_ALIAS]
-    backend = connection.get_backend()
-    index = connection.get_unified_index().get_index(Email)
-    emails = (
-        Email.objects.filter(mailinglist_id=mailing_list_id)
-        .select_related("mailinglist", "thread")
-        .prefetch_related("attachments", "thread__tags")
-        .order_by("pk")
-    )
-    total = emails.count()
-    done = 0
-    if progress is not None:
-        progress(done, total)
-    for batch in _batches(emails.iterator(chunk_size=batch_size), batch_size):
-        backend.update(index, batch)
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
-    return done
-
-
-def remove_stale_documents(posting_address: str, *, page_size: int = REINDEX_BATCH_SIZE) -> int:
-    """Remove the documents still filed under ``posting_address`` (emails deleted since)."""
-    backend = search_connections[SEARCH_ALIAS].get_backend()
-    results = (
-        SearchQuerySet(using=SEARCH_ALIAS)
-        .models(Email)
-        .filter(mailinglist__exact=posting_address)
-        .order_by("date")
-    )
-    stale = []
-    for start in range(0, results.count(), page_size):
-        # The filter matches a phrase, which other addresses may contain: keep exact ones.
-        stale.extend(
-            result.id
-            for result in results[start : start + page_size]
-            if result.mailinglist == posting_address
-        )
-    for document_id in stale:
-        backend.remove(document_id)
-    return len(stale)
-
-
-def _batches(items: Iterator[Email], size: int) -> Iterator[list[Email]]:
-    while batch := list(islice(items, size)):
-        yield batch
