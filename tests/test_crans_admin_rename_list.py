@@ -12,15 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django_mailman3.models import MailDomain
-from haystack import connections as haystack_connections
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
+from whoosh import index as whoosh_index
 
 from crans_admin.rename.core import CoreOptions
 from crans_admin.rename.journal import unfinished_renames
 from crans_admin.rename.names import ListName, RenameError, parse_list_name
 from crans_admin.rename.plan import plan_rename
-from crans_admin.rename.search import reindex_list
 from crans_admin.rename.steps import apply_rename
 from tests.fixtures.archives import (
     SEARCH_WORD,
@@ -255,15 +254,6 @@ def test_documents_of_deleted_emails_leave_the_old_name(archives):
     assert search("bureau@lists.crans.org") == 1
 
 
-def test_reindex_goes_by_batches_and_reports_progress(archives):
-    MailingList.objects.filter(pk=archives.tresorier.pk).update(name=NEW)
-    calls = []
-    count = reindex_list(archives.tresorier.pk, batch_size=2, progress=lambda *c: calls.append(c))
-    assert count == 5
-    assert calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
-    assert search(NEW) == archives.word_count
-
-
 def run_on_terminal(*args, **options) -> str:
     """Run rename_list with its stdout on a pseudo-terminal; return what it showed."""
     controller, terminal = pty.openpty()
@@ -461,30 +451,17 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
     assert snapshot_database() == before
 
 
-def test_reindex_queries_do_not_grow_with_the_list(archives, django_assert_num_queries):
-    """The count, the emails (one server-side cursor), two prefetches per batch."""
-    MailingList.objects.filter(pk=archives.tresorier.pk).update(name=NEW)
-    with django_assert_num_queries(2 + 2):
-        reindex_list(archives.tresorier.pk)
-    with django_assert_num_queries(2 + 2 * 3):  # batches of 2 emails: 2 + 2 + 1
-        reindex_list(archives.tresorier.pk, batch_size=2)
-    assert search(NEW) == archives.word_count
-
-
-def test_a_reindex_that_fails_half_way_is_resumed(archives, monkeypatch):
-    """The index split between both names (a crash during the reindex) is made whole again."""
-    backend = haystack_connections["default"].get_backend()
-
-    def update_then_fail(index, emails, **options):
-        type(backend).update(backend, index, emails[:2], **options)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(backend, "update", update_then_fail)
-    with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):
-        rename(OLD, NEW)
-    assert 0 < search(NEW) < archives.word_count  # split between both names
+def test_a_search_index_update_that_fails_is_resumed(archives, search_index, monkeypatch):
+    """The index is locked by another writer (hyperkitty's periodic job): resumed later."""
+    monkeypatch.setattr("crans_admin.rename.search.WRITER_LOCK_TIMEOUT", 0.5)
+    other_writer = whoosh_index.open_dir(str(search_index)).writer()
+    try:
+        with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):
+            rename(OLD, NEW)
+    finally:
+        other_writer.cancel()
     assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
-    monkeypatch.undo()
+    assert (search(NEW), search(OLD)) == (0, archives.word_count)
     # Another rename of the list waits; the same command again finishes this one.
     with pytest.raises(CommandError, match="is unfinished: resume it"):
         rename(NEW, "autre@lists.crans.org")

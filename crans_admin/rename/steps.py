@@ -37,7 +37,7 @@ from .core import (
 )
 from .names import RenameError
 from .plan import RenamePlan
-from .search import Progress, update_search_index
+from .search import Progress, reindex_renamed_list
 from .web import rename_web_rows, undo_web_rows
 
 logger = logging.getLogger(__name__)
@@ -149,9 +149,11 @@ class _Run:
         self._mailman_aliases()
 
     def search_index(self, step: ListRenameStep) -> None:
-        self.report.reindexed, self.report.stale_documents = update_search_index(
+        reindexed = reindex_renamed_list(
             self.plan.mailing_list_id, self.plan.old.posting_address, progress=self.progress
         )
+        self.report.reindexed = reindexed.emails
+        self.report.stale_documents = reindexed.stale_documents
 
     def data_for(self, name: str) -> dict:
         """What undoing the step ``name`` needs, taken before it runs."""
@@ -177,7 +179,7 @@ class _Run:
                 write_map(plan.core_options.alias_map, step.data["alias_map"])
             self._mailman_aliases()
         elif name == "search_index":
-            update_search_index(plan.mailing_list_id, plan.new.posting_address)
+            reindex_renamed_list(plan.mailing_list_id, plan.new.posting_address)
 
     def _mailman_aliases(self) -> None:
         mailman_bin = self.plan.core_options.mailman_bin
