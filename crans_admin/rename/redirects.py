@@ -19,7 +19,6 @@ rule), so that the new name of a private list is not given away.
 from __future__ import annotations
 
 from django.http import HttpResponsePermanentRedirect
-from django.urls import NoReverseMatch, reverse
 from hyperkitty.lib.view_helpers import is_mlist_authorized
 from hyperkitty.models import MailingList
 
@@ -50,21 +49,20 @@ def current_list(former_name: str) -> MailingList | None:
 
 
 def new_location(request, mailing_list: MailingList, name: str, match) -> str | None:
-    """The URL of the same page for ``mailing_list``'s current name, or None."""
+    """The URL of the same page for ``mailing_list``'s current name, or None.
+
+    The name is one segment of the path: replacing it keeps the rest, the prefix
+    included (hyperkitty answers under /archives/ and /hyperkitty/, postorius
+    under /postorius/ and /mailman3/).
+    """
     if match.url_name == SEARCH_VIEW:
         query = request.GET.copy()
         query[SEARCH_ARGUMENT] = mailing_list.name
         return f"{request.path}?{query.urlencode()}"
+    if f"/{name}/" not in request.path:
+        return None
     current = mailing_list.name if "@" in name else mailing_list.list_id
-    kwargs = {
-        argument: current if value == name else value for argument, value in match.kwargs.items()
-    }
-    try:
-        path = reverse(match.view_name, args=match.args, kwargs=kwargs)
-    except NoReverseMatch:  # a view without a name: the name is one segment of the path
-        if f"/{name}/" not in request.path:
-            return None
-        path = request.path.replace(f"/{name}/", f"/{current}/", 1)
+    path = request.path.replace(f"/{name}/", f"/{current}/", 1)
     query = request.GET.urlencode()
     return f"{path}?{query}" if query else path
 
