@@ -9,9 +9,11 @@ show everything under the new name and nothing under the old one.
 from __future__ import annotations
 
 import email
+import os
 import shutil
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from email.header import decode_header, make_header
@@ -30,6 +32,7 @@ from crans_admin.rename.core import (
     CoreRenamePlan,
     FolderMove,
     RowUpdate,
+    check_core_stopped,
     move_folders,
     plan_core_rename,
     read_db_url,
@@ -641,6 +644,23 @@ def var_dir(tmp_path) -> Path:
     for name in ("lists", "queue"):
         (folder / name).mkdir(parents=True)
     return folder
+
+
+def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
+    """A core killed (not stopped) leaves master.pid and its lock: their process is gone."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (var_dir / "master.pid").write_text(f"{gone.pid}\n")
+    (var_dir / "locks").mkdir()
+    lock = var_dir / "locks" / "master.lck"
+    lock.write_text(f"{lock}|{socket.getfqdn()}|{gone.pid}|1234")
+    check_core_stopped(var_dir, None)
+    lock.write_text(f"{lock}|{socket.getfqdn()}|{os.getpid()}|1234")
+    with pytest.raises(CoreRenameError, match="master.lck exists"):
+        check_core_stopped(var_dir, None)
+    lock.write_text(f"{lock}|another-host.example.org|{gone.pid}|1234")
+    with pytest.raises(CoreRenameError, match="master.lck exists"):
+        check_core_stopped(var_dir, None)
 
 
 @pytest.mark.parametrize("typo", ["absent", "not-core"])

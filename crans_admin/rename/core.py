@@ -39,6 +39,7 @@ import base64
 import configparser
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import urllib.error
@@ -61,6 +62,8 @@ REST_TIMEOUT = 3  # seconds
 # the command or an admin worker.
 CONNECT_TIMEOUT = 5  # seconds
 QUEUE_FILES_SHOWN = 5
+# flufl.lock's lock file holds ``<lock file>|<host>|<pid>|<random>``.
+LOCK_SEPARATOR = "|"
 # Folders that Mailman core creates in its var dir on its first start.
 VAR_DIR_FOLDERS = ("lists", "queue")
 # The environment variable that gives core's database URL (a URL on the command
@@ -457,12 +460,16 @@ def _database_errors(db_url: str) -> Iterator[None]:
         ) from error
 
 
-def _check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
-    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no master pid or lock."""
+def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
+    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no live master.
+
+    A ``master.pid`` or ``master.lck`` left by a core that was killed names a
+    process that no longer runs on this host: it does not count.
+    """
     if rest_url is not None:
         _check_rest_silent(rest_url)
     for path in (var_dir / "master.pid", var_dir / "locks" / "master.lck"):
-        if path.exists():
+        if path.exists() and not _stale(path):
             raise CoreRenameError(
                 _(
                     "Mailman core seems to be running: %(path)s exists. Stop it "
@@ -470,6 +477,23 @@ def _check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
                 )
                 % {"path": path}
             )
+
+
+def _stale(path: Path) -> bool:
+    """Whether the pid file or the lock (flufl.lock: ``file|host|pid|random``) names a dead process.
+
+    A lock of another host, or a file that cannot be read, is not stale.
+    """
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return False
+    host, pid = socket.getfqdn(), text.split()[0] if text else ""
+    if LOCK_SEPARATOR in text:
+        _file, host, pid, *_random = text.split(LOCK_SEPARATOR)
+    if host != socket.getfqdn() or not pid.isdigit():
+        return False
+    return not Path(f"/proc/{pid}").exists()
 
 
 def _check_rest_silent(rest_url: str) -> None:
@@ -611,7 +635,7 @@ def plan_core_rename(
         database.rollback()
         database.close()
     if check_stopped:
-        _check_core_stopped(var_dir, rest_url)
+        check_core_stopped(var_dir, rest_url)
         _check_no_queued_messages(var_dir, old_list_id)
     return replace(plan, changes=rows + _folder_moves(plan))
 
@@ -767,11 +791,6 @@ def move_folder(source: Path, target: Path) -> None:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     os.rename(source, target)
-
-
-def check_core_stopped(plan: CoreRenamePlan, rest_url: str | None) -> None:
-    """Raise ``CoreRenameError`` unless core is stopped (before changing its side)."""
-    _check_core_stopped(plan.var_dir, rest_url)
 
 
 def run_mailman_aliases(mailman_bin: str, config: str | Path | None = None) -> str:

@@ -357,7 +357,7 @@ def _check_core_side(run: _Run, names: tuple[str, ...]) -> None:
     if plan.core is None or plan.core_options.force or not set(names) & set(CORE_STEPS):
         return
     try:
-        check_core_stopped(plan.core, settings.MAILMAN_REST_API_URL)
+        check_core_stopped(plan.core.var_dir, settings.MAILMAN_REST_API_URL)
     except CoreRenameError as error:
         raise RenameError(str(error)) from error
 
