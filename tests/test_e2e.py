@@ -129,7 +129,9 @@ def stack(
         settings.MAILMAN_REST_API_PASS = core.admin_pass
         settings.MAILMAN_ARCHIVER_KEY = archiver_key
         settings.POSTORIUS_TEMPLATE_BASE_URL = f"{site}/"
-        settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": cas.url}}
+        settings.SOCIALACCOUNT_PROVIDERS = {
+            "crans": {**settings.SOCIALACCOUNT_PROVIDERS["crans"], "SERVER_URL": cas.url}
+        }
         tasks = start_task_queue(
             {
                 **{
