@@ -117,6 +117,8 @@ INSTALLED_APPS = (
     "crans_mailman_web_settings",
 )
 
+MIDDLEWARE = (*MIDDLEWARE, "crans_admin.rename.redirects.OldListNameRedirectMiddleware")  # noqa: F405
+
 # Reverse-proxy configuration. Crans' file sets SECURE_PROXY_SSL_HEADER twice,
 # first to X-Forwarded-Proto, then to X-Forwarded-Scheme: only the second
 # assignment ever took effect, and that is the behaviour kept here.
