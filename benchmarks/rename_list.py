@@ -207,7 +207,7 @@ def time_reindex(
     for size in sizes:
         local_part = f"reindexed{size}"
         mailing_list_id = seed_list(local_part, size, random_words)
-        old, new = f"{local_part}@{DOMAIN}", f"renamed{size}@{DOMAIN}"
+        old, new = f"{local_part}@{DOMAIN}", f"moved{size}@{DOMAIN}"
         built = {}
         for engine in engines():
             built[engine] = folder / f"built-{engine}-{size}"
