@@ -37,6 +37,7 @@ and ``rename_list.json``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -193,19 +194,25 @@ def commit_rename(old: str, new: str) -> None:
     rename_web_rows(plan, first_run=True, mark_done=lambda: None)
 
 
-def engines() -> list[str]:
-    """Whoosh, and Xapian when its backend can be imported."""
-    try:
-        import xapian_backend  # noqa: F401
-    except ImportError:
-        return ["whoosh"]
-    return ["whoosh", "xapian"]
+def available_engines() -> list[str]:
+    """Whoosh, and Xapian when its backend and bindings are installed."""
+    if importlib.util.find_spec("xapian_backend") and importlib.util.find_spec("xapian"):
+        return ["whoosh", "xapian"]
+    return ["whoosh"]
 
 
 def time_reindex(
-    sizes: list[int], runs: int, random_words: random.Random, folder: Path
-) -> list[dict[str, object]]:
-    """Time both reindexes of renamed lists of each size, on each engine; check they agree."""
+    sizes: list[int],
+    runs: int,
+    engines: list[str],
+    random_words: random.Random,
+    folder: Path,
+    measured: Callable[[list[dict[str, object]]], None],
+) -> None:
+    """Time both reindexes of renamed lists of each size, on each engine; check they agree.
+
+    ``measured(results)`` is called with the results so far after each engine and size.
+    """
     from django.core.management import call_command
 
     from crans_admin.rename.search import reindex_list, reindex_renamed_list
@@ -216,9 +223,9 @@ def time_reindex(
     for size in sizes:
         local_part = f"reindexed{size}"
         mailing_list_id = seed_list(local_part, size, random_words)
-        old, new = f"{local_part}@{DOMAIN}", f"renamed{size}@{DOMAIN}"
+        old, new = f"{local_part}@{DOMAIN}", f"moved{size}@{DOMAIN}"
         built = {}
-        for engine in engines():
+        for engine in engines:
             built[engine] = folder / f"built-{engine}-{size}"
             use_search_index(engine, built[engine])
             reindex_list(neighbour)
@@ -251,9 +258,9 @@ def time_reindex(
                     flush=True,
                 )
             results.append({"engine": engine, "emails": size, "timings": timings})
+            measured(results)
             shutil.rmtree(index)
         commit_rename(new, old)
-    return results
 
 
 def summary(timings: list[Timing], measure: str) -> dict[str, float]:
@@ -388,6 +395,9 @@ def main() -> None:
     parser.add_argument("--reindex-sizes", type=int, nargs="*", default=[1000, 3000, 10000])
     parser.add_argument("--rounds", type=int, default=11, help="renames per size (median)")
     parser.add_argument("--runs", type=int, default=3, help="reindexes of each way per size")
+    parser.add_argument(
+        "--engines", nargs="+", choices=available_engines(), default=available_engines()
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "rename_list")
     options = parser.parse_args()
 
@@ -404,17 +414,25 @@ def main() -> None:
             for size in options.sizes:
                 database[size] = time_database_part(size, random_words, options.rounds)
                 print(f"database part, {size} emails: {database[size]}", flush=True)
-            reindex = time_reindex(
-                options.reindex_sizes, options.runs, random_words, Path(folder) / "indexes"
+
+            def write(reindex: list[dict[str, object]]) -> None:
+                text, figures = report(database, reindex, started, time.perf_counter() - start)
+                options.output.parent.mkdir(parents=True, exist_ok=True)
+                options.output.with_suffix(".md").write_text(text)
+                options.output.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
+                print(text, f"Written to {options.output}.md and .json", sep="\n", flush=True)
+
+            write([])
+            time_reindex(
+                options.reindex_sizes,
+                options.runs,
+                options.engines,
+                random_words,
+                Path(folder) / "indexes",
+                write,
             )
-            text, figures = report(database, reindex, started, time.perf_counter() - start)
         finally:
             teardown_databases(databases, verbosity=0)
-    print(text)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.with_suffix(".md").write_text(text)
-    options.output.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"Written to {options.output}.md and .json")
 
 
 if __name__ == "__main__":
