@@ -34,9 +34,12 @@ class CransProvider(Provider):
     def get_settings(self) -> CransSettings:
         return crans_settings()
 
-    def get_login_url(self, request: HttpRequest, **kwargs: Any) -> str:
+    def get_login_url(self, request: HttpRequest, next: str | None = None, **kwargs: Any) -> str:
+        # django-allauth 65.0.2 passes ``next`` on its own, newer ones among kwargs.
         url = reverse("crans_login")
-        query = {name: value for name, value in kwargs.items() if value is not None}
+        query = {
+            name: value for name, value in {"next": next, **kwargs}.items() if value is not None
+        }
         return f"{url}?{urlencode(query)}" if query else url
 
     def redirect(
