@@ -1053,12 +1053,27 @@ def core_lists(timeout: float) -> dict[str, str]:
 def check_lists(timeout: float) -> Finding:
     from hyperkitty.models import MailingList
 
+    from .rename.journal import unfinished_renames
+
     in_core = core_lists(timeout)
     archives = {row[0]: row[1:] for row in MailingList.objects.values_list("name", "list_id", "id")}
     by_lowercase: dict[str, list[str]] = {}
     for name in archives:
         by_lowercase.setdefault(name.lower(), []).append(name)
     errors, warnings = [], []
+    for rename in unfinished_renames():
+        errors.append(
+            _(
+                "%(old)s -> %(new)s: rename #%(id)d unfinished since %(date)s; mailman-web "
+                "rename_list --resume %(id)d (or --rollback %(id)d)"
+            )
+            % {
+                "old": rename.old_name,
+                "new": rename.new_name,
+                "id": rename.pk,
+                "date": rename.started_at.isoformat(timespec="minutes"),
+            }
+        )
     for names in by_lowercase.values():
         if len(names) > 1:
             errors.append(

@@ -44,6 +44,7 @@ from hyperkitty.models import Email, MailingList
 from pytest_django.live_server_helper import LiveServer
 
 from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks, template_files
+from crans_admin.models import ListRename
 from tests.fixtures.archives import haystack_connections, index_list
 from tests.fixtures.cas_server import CasServer
 from tests.fixtures.mailman_core import (
@@ -450,6 +451,31 @@ def test_unfinished_rename(stack, settings):
     assert_found(
         report, Status.ERROR, f"an unfinished rename? mailman-web rename_list {old} {new}", ""
     )
+
+
+def test_rename_left_unfinished_in_the_journal(stack):
+    discussion = MailingList.objects.get(name=LISTS[1].address)
+    rename = ListRename.objects.create(
+        mailing_list_id=discussion.pk,
+        old_name=discussion.name,
+        old_list_id=discussion.list_id,
+        new_name=f"causerie@{MAIL_DOMAIN}",
+        new_list_id=f"causerie.{MAIL_DOMAIN}",
+        plan={},
+        actor="crans_doctor test",
+    )
+    try:
+        report = check("lists")
+    finally:
+        rename.delete()
+
+    assert_found(
+        report,
+        Status.ERROR,
+        f"{discussion.name} -> causerie@{MAIL_DOMAIN}: rename #{rename.pk} unfinished since",
+        "Correct each list below",
+    )
+    assert f"rename_list --resume {rename.pk}" in report.results[0].finding.details[0]
 
 
 def test_task_queue_stopped(stack):
