@@ -464,6 +464,7 @@ def test_rename_left_unfinished_in_the_journal(stack):
         plan={},
         actor="crans_doctor test",
     )
+    number = rename.pk
     try:
         report = check("lists")
     finally:
@@ -472,10 +473,10 @@ def test_rename_left_unfinished_in_the_journal(stack):
     assert_found(
         report,
         Status.ERROR,
-        f"{discussion.name} -> causerie@{MAIL_DOMAIN}: rename #{rename.pk} unfinished since",
+        f"{discussion.name} -> causerie@{MAIL_DOMAIN}: rename #{number} unfinished since",
         "Correct each list below",
     )
-    assert f"rename_list --resume {rename.pk}" in report.results[0].finding.details[0]
+    assert f"rename_list --resume {number}" in report.results[0].finding.details[0]
 
 
 def test_task_queue_stopped(stack):
