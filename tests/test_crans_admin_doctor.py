@@ -9,7 +9,9 @@ server. Two lists are created in core and some of the demo messages archived
 through core's LMTP and archiver, then indexed. Each fault test injects one
 fault for real (a stopped server, a changed key or file), runs the checks and
 restores what it changed. The data is committed (the archiver runs in other
-threads and processes) and flushed at the end of the module.
+threads and processes) and flushed at the end of the module. pytest-django
+creates the test database for the tests that ask for ``db``: a selection
+(``-k``) of stack tests alone must include ``test_missing_site``.
 """
 
 from __future__ import annotations
