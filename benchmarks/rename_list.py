@@ -16,7 +16,7 @@ hyperkitty's reindex of the 10 000-email list on Whoosh (about 15 ms of CPU
 per email, against some 3 ms for rename_list's); ``--reindex-sizes 1000 3000``
 and ``--engines whoosh`` make it shorter. It measures:
 
-- the database part of a rename (``plan_rename``, then ``commit_rename``: one
+- the database part of a rename (``plan_rename``, then ``rename_web_rows``: one
   transaction) of lists of 1 000, 10 000 and 100 000 archived emails, seeded
   with bulk inserts of hyperkitty's models; the transaction must not grow
   with the list;
@@ -97,7 +97,7 @@ def setup_django(local_dir: str) -> None:
     import django
 
     django.setup()
-    # commit_rename logs every rename it does: not the benchmark's output.
+    # The rename logs what it does: not the benchmark's output.
     logging.getLogger("crans_admin").setLevel(logging.WARNING)
 
 
@@ -167,7 +167,8 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     """Median time of planning and committing renames back and forth of a ``size`` list."""
     from django.db import connection
 
-    from crans_admin.lists import commit_rename, plan_rename
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.web import rename_web_rows
 
     local_part = f"list{size}"
     seed_list(local_part, size, random_words)
@@ -178,12 +179,21 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     for round_number in range(rounds):
         old, new = names[round_number % 2], names[(round_number + 1) % 2]
         start = time.perf_counter()
-        plan = plan_rename(old, new)
+        plan = plan_rename(old, new, core_renamed_separately=True)
         plans.append(time.perf_counter() - start)
         start = time.perf_counter()
-        commit_rename(plan, actor="benchmark")
+        rename_web_rows(plan, first_run=True, mark_done=lambda: None)
         commits.append(time.perf_counter() - start)
     return {"plan": statistics.median(plans), "commit": statistics.median(commits)}
+
+
+def commit_rename(old: str, new: str) -> None:
+    """The web database's part of a rename (the journal and the other steps aside)."""
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.web import rename_web_rows
+
+    plan = plan_rename(old, new, core_renamed_separately=True)
+    rename_web_rows(plan, first_run=True, mark_done=lambda: None)
 
 
 def available_engines() -> list[str]:
@@ -207,8 +217,7 @@ def time_reindex(
     """
     from django.core.management import call_command
 
-    from crans_admin.lists import commit_rename, plan_rename
-    from crans_admin.search import reindex_list, reindex_renamed_list
+    from crans_admin.rename.search import reindex_list, reindex_renamed_list
     from tests.fixtures.search_index import index_contents, use_search_index
 
     neighbour = seed_list("neighbour", NEIGHBOUR_SIZE, random_words)
@@ -223,7 +232,7 @@ def time_reindex(
             use_search_index(engine, built[engine])
             reindex_list(neighbour)
             reindex_list(mailing_list_id)
-        commit_rename(plan_rename(old, new), actor="benchmark")
+        commit_rename(old, new)
         ways = {
             "update_index_one_list": partial(
                 call_command, "update_index_one_list", new, verbosity=0
@@ -253,7 +262,7 @@ def time_reindex(
             results.append({"engine": engine, "emails": size, "timings": timings})
             measured(results)
             shutil.rmtree(index)
-        commit_rename(plan_rename(new, old), actor="benchmark")
+        commit_rename(new, old)
 
 
 def summary(timings: list[Timing], measure: str) -> dict[str, float]:
@@ -318,7 +327,7 @@ def report(
             "",
             "## Database part (median of the renames back and forth)",
             "",
-            "| emails | plan_rename (counts for the report) | commit_rename (the transaction) |",
+            "| emails | plan_rename (counts for the report) | rename_web_rows (the transaction) |",
             "|-------:|------------------------------------:|--------------------------------:|",
         ]
         lines += [
@@ -329,7 +338,7 @@ def report(
         smallest, largest = database[sizes[0]], database[sizes[-1]]
         lines += [
             "",
-            f"t({sizes[-1]:,}) / t({sizes[0]:,}): commit_rename "
+            f"t({sizes[-1]:,}) / t({sizes[0]:,}): rename_web_rows "
             f"{largest['commit'] / smallest['commit']:.2f}, plan_rename "
             f"{largest['plan'] / smallest['plan']:.2f}.",
         ]
