@@ -307,7 +307,8 @@ def report(
     lines = [
         "# rename_list benchmark",
         "",
-        f"`benchmarks/rename_list.py`, {started['time']} UTC, commit {commit()}; {machine()}.",
+        f"`benchmarks/rename_list.py`, {started['time']} UTC, commit {started['commit']}; "
+        f"{machine()}.",
         f"Load average (1, 5, 15 min) at the start {started['load']}, at the end {load()}; "
         f"the run took {duration / 60:.0f} min.",
         "Reproduce: `.ci/postgres .venv/bin/python benchmarks/rename_list.py`.",
@@ -403,7 +404,11 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS / "rename_list")
     options = parser.parse_args()
 
-    started = {"time": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", "load": load()}
+    started = {
+        "time": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        "load": load(),
+        "commit": commit(),
+    }
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rename-list-bench-") as folder:
         setup_django(folder)
