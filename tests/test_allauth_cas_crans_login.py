@@ -25,6 +25,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from allauth_cas_crans.models import ServiceTicket
+from tests.allauth_versions import AUTH_ERROR_STATUS
 from tests.fixtures.cas_server import MEMBERS, CasServer, CasUser, submit_login_form
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
@@ -73,7 +74,7 @@ def service_of(cas_login_url: str) -> str:
 
 def assert_error_page(response: requests.Response, message: str) -> None:
     """allauth's authentication error page, with ``message`` for the member."""
-    assert response.status_code == 401
+    assert response.status_code == AUTH_ERROR_STATUS
     assert message in response.text
 
 
