@@ -117,6 +117,8 @@ INSTALLED_APPS = (
     "crans_mailman_web_settings",
 )
 
+MIDDLEWARE = (*MIDDLEWARE, "crans_admin.rename.redirects.OldListNameRedirectMiddleware")  # noqa: F405
+
 # Reverse-proxy configuration. Crans' file sets SECURE_PROXY_SSL_HEADER twice,
 # first to X-Forwarded-Proto, then to X-Forwarded-Scheme: only the second
 # assignment ever took effect, and that is the behaviour kept here.
@@ -143,16 +145,14 @@ globals().update(account_settings(allauth_version()))
 SOCIALACCOUNT_PROVIDERS = {
     "crans": {},
 }
-# Not in Crans' file; the "crans" provider (allauth_cas_crans) works best with:
-# - the login button going straight to the CAS, without allauth's "Continue"
-#   page: the round trip is bound to the browser's session by its state id,
-#   so a forged link can only log members in as themselves;
-# - a member whose verified CAS e-mail is the one of an existing local
-#   account logging into that account and having the CAS account connected
-#   to it, rather than a duplicate account (allauth wipes the password of the
-#   local account when its address was never verified).
+# Not in Crans' file: the login button goes straight to the CAS, without
+# allauth's "Continue" page (the round trip is bound to the browser's session
+# by its state id, so a forged link can only log members in as themselves).
+# allauth's SOCIALACCOUNT_EMAIL_AUTHENTICATION(_AUTO_CONNECT) stays off: it
+# would connect a CAS login to an account holding the address unverified;
+# the "crans" provider connects accounts itself, through verified addresses
+# only (allauth_cas_crans.accounts).
 SOCIALACCOUNT_LOGIN_ON_GET = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 COMPRESS_PRECOMPILERS = (
     ("text/less", "lessc {infile} {outfile}"),
