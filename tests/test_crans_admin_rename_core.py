@@ -655,6 +655,12 @@ def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
     lock = var_dir / "locks" / "master.lck"
     lock.write_text(f"{lock}|{socket.getfqdn()}|{gone.pid}|1234")
     check_core_stopped(var_dir, None)
+    # Killed, not reaped yet: a zombie.
+    zombie = subprocess.Popen(["true"])
+    wait_until(lambda: Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] == "Z", "")
+    (var_dir / "master.pid").write_text(f"{zombie.pid}\n")
+    check_core_stopped(var_dir, None)
+    zombie.wait()
     lock.write_text(f"{lock}|{socket.getfqdn()}|{os.getpid()}|1234")
     with pytest.raises(CoreRenameError, match="master.lck exists"):
         check_core_stopped(var_dir, None)

@@ -493,7 +493,12 @@ def _stale(path: Path) -> bool:
         _file, host, pid, *_random = text.split(LOCK_SEPARATOR)
     if host != socket.getfqdn() or not pid.isdigit():
         return False
-    return not Path(f"/proc/{pid}").exists()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # A killed master that nobody reaped is a zombie: dead too.
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def _check_rest_silent(rest_url: str) -> None:
