@@ -48,7 +48,7 @@ def prepare_first_login(sociallogin: SocialLogin) -> None:
     uid = sociallogin.account.uid
     if SocialAccount.objects.filter(provider=PROVIDER_ID, uid=uid).exists():
         return
-    if sociallogin.provider.get_settings()["CONNECT_BY_EMAIL"]:
+    if sociallogin.account.get_provider().get_settings()["CONNECT_BY_EMAIL"]:
         owner = verified_owner(sociallogin)
         if owner is not None:
             SocialAccount.objects.create(
@@ -100,7 +100,7 @@ def keep_free_addresses(sociallogin: SocialLogin) -> None:
     When the CAS address is left out, ``<uid>@EMAIL_DOMAIN`` replaces it if
     it is free; with no address left, allauth asks the member for one.
     """
-    provider = sociallogin.provider
+    provider = sociallogin.account.get_provider()  # SocialLogin.provider: newer than 65.0.2
     kept = [address for address in sociallogin.email_addresses if not is_held(address.email)]
     for address in sociallogin.email_addresses:
         if address not in kept:

@@ -28,7 +28,8 @@ def update_member(request: HttpRequest, sociallogin: SocialLogin, **kwargs: Any)
     if sociallogin.account.provider != PROVIDER_ID:
         return
     user = sociallogin.user
-    names = sociallogin.provider.names(sociallogin.account.extra_data)
+    # SocialLogin.provider is newer than django-allauth 65.0.2 (Debian 13's).
+    names = sociallogin.account.get_provider(request).names(sociallogin.account.extra_data)
     changed = [
         field
         for field in ("first_name", "last_name")
