@@ -162,7 +162,8 @@ class CasSession(requests.Session):
                     raise AnswerTooLarge(f"the answer announces {declared} bytes")
                 content = answer.read(self.max_size + 1)
         except (OSError, http.client.HTTPException) as error:
-            if watchdog.fired:
+            # The socket's own timeout may fire just before the watchdog does.
+            if watchdog.fired or time.monotonic() >= self.deadline:
                 raise CasTooSlow(f"no complete answer within {self.timeout} s") from error
             raise requests.ConnectionError(f"{type(error).__name__}: {error}") from error
         finally:
