@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 THEME = REPO / "mailman_crans_theme"
 PO_FILE = THEME / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 # Strings that French writes the same way (translated as themselves upstream).
-SAME_IN_FRENCH = {"version", "Archives", "participants"}
+SAME_IN_FRENCH = {"version", "Archives"}
 
 
 def run(*command: str, **kwargs) -> subprocess.CompletedProcess:

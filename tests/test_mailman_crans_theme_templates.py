@@ -190,7 +190,8 @@ REPLACED_LINES = {
     ("hyperkitty", "hyperkitty/threads/summary_thread_large.html"): {
         "by {{ thread.starting_email.sender_name|default:thread.starting_email.sender.address"
         "|escapeemail }}",
-        '{{ thread.date_active|date:"d M \'y" }}',
+        '<!-- {% trans "participants" %} -->',
+        '<!-- {% trans "comments" %} -->',
     },
     ("postorius", "postorius/base.html"): {
         '<html lang="en">',
@@ -225,11 +226,18 @@ REPLACED_LINES = {
 }
 
 
+def as_static_tag(line: str) -> str:
+    """A line naming a static file with {% get_static_prefix %}, as upstream does ({% static %})."""
+    return re.sub(r"\{% get_static_prefix %\}([^\"' ]+)", r"{% static '\1' %}", line)
+
+
 @pytest.mark.parametrize(("app", "name"), sorted(REPLACED_LINES))
 def test_copied_template_keeps_every_other_upstream_line(app, name):
     upstream_file = Path(__import__(app).__file__).parent / "templates" / name
     upstream = {line.strip() for line in upstream_file.read_text().splitlines()}
-    copy = {line.strip() for line in (THEME_TEMPLATES / name).read_text().splitlines()}
+    copy = {
+        as_static_tag(line.strip()) for line in (THEME_TEMPLATES / name).read_text().splitlines()
+    }
     assert upstream - copy == REPLACED_LINES[(app, name)]
 
 
@@ -583,5 +591,4 @@ def test_overview_and_thread_list_in_french(client, archives, site_name):
     ).content.decode()
     assert "Démarrer une nouvelle discussion" in latest
     assert re.search(r">\s*par \S", latest)
-    assert re.search(r">\s*2 sept\. 2024\s*<", latest)  # the archives' date, French style
     assert not re.search(r">\s*by \S", latest)
