@@ -267,13 +267,14 @@ def prepare(arguments: argparse.Namespace, folder: Path) -> None:
 
 def measure(arguments: argparse.Namespace, folder: Path) -> Timings:
     timings: Timings = {
-        variant: {page: {"wall": [], "cpu": []} for page in PAGES} for variant in VARIANTS
+        variant: {page: {"wall": [], "cpu": []} for page in arguments.pages}
+        for variant in VARIANTS
     }
     servers = {variant: start_server(variant, arguments, folder) for variant in VARIANTS}
     try:
         for round_number in range(arguments.rounds):
             order = VARIANTS if round_number % 2 == 0 else VARIANTS[::-1]
-            for page in PAGES:
+            for page in arguments.pages:
                 for variant in order:
                     clocks = ask(servers[variant], page, arguments.repeat)
                     for clock, samples in clocks.items():
@@ -289,7 +290,7 @@ def measure(arguments: argparse.Namespace, folder: Path) -> Timings:
 
 def report(arguments: argparse.Namespace, timings: Timings) -> dict:
     rows = []
-    for page in PAGES:
+    for page in arguments.pages:
         row = {"page": page, "samples": len(timings["themed"][page]["cpu"])}
         for clock in ("cpu", "wall"):
             for name, function in (("median", statistics.median), ("min", min)):
@@ -357,6 +358,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per page and round")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--profile", choices=sorted(PAGES), help="profile this page instead")
+    parser.add_argument(
+        "--pages", nargs="+", choices=sorted(PAGES), default=list(PAGES), help="measure only these"
+    )
     parser.add_argument("--worker", choices=("prepare", "compress", "serve", "profile"))
     parser.add_argument("--variant", choices=VARIANTS, default="themed", help="internal")
     parser.add_argument(
