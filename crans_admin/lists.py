@@ -22,19 +22,15 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django_mailman3.models import MailDomain
-from haystack import connections as search_connections
-from haystack.constants import DEFAULT_ALIAS as SEARCH_ALIAS
-from haystack.query import SearchQuerySet
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
@@ -45,6 +41,7 @@ from .core import (
     plan_core_rename,
     run_mailman_aliases,
 )
+from .search import Progress, reindex_renamed_list
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +52,6 @@ LIST_NAME_CHARACTERS = re.compile(r"[-_.0-9a-z]+")
 DOMAIN_LABEL = re.compile(r"[a-z0-9][-a-z0-9]*")
 NAME_MAX_LENGTH = MailingList._meta.get_field("name").max_length
 DISPLAY_NAME_MAX_LENGTH = MailingList._meta.get_field("display_name").max_length
-# Emails sent to the search backend in one ``update`` call (one commit each).
-# Whoosh's cost per document grows with the index it commits to, so few
-# commits is what matters; 10 000 emails are some 100 MB in memory.
-REINDEX_BATCH_SIZE = 10_000
-
-Progress = Callable[[int, int], None]
 
 
 class RenameError(Exception):
@@ -538,8 +529,9 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
     commit_rename(plan, actor=actor)
     aliases_output, aliases_error = _run_mailman_aliases(plan)
     try:
-        reindexed = reindex_list(plan.mailing_list_id, progress=progress)
-        stale = remove_stale_documents(plan.old.posting_address)
+        reindexed = reindex_renamed_list(
+            plan.mailing_list_id, plan.old.posting_address, progress=progress
+        )
     except Exception as error:
         logger.exception("Reindexing %s after its rename failed", plan.new)
         raise RenameError(
@@ -551,8 +543,8 @@ def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = No
         ) from error
     return RenameReport(
         plan=plan,
-        reindexed=reindexed,
-        stale_documents=stale,
+        reindexed=reindexed.emails,
+        stale_documents=reindexed.stale_documents,
         aliases_output=aliases_output,
         aliases_error=aliases_error,
     )
@@ -681,60 +673,3 @@ def _move_folder(source: Path, target: Path) -> None:
         target.rmdir()
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(source, target)
-
-
-def reindex_list(
-    mailing_list_id: int, *, batch_size: int = REINDEX_BATCH_SIZE, progress: Progress | None = None
-) -> int:
-    """Update the search documents of every email of the list; return how many.
-
-    Documents keep their ids (``hyperkitty.email.<pk>``), so each update
-    replaces the email's document, with the list's current posting address.
-    Goes through haystack's backend API, whatever the backend.
-    """
-    connection = search_connections[SEARCH_ALIAS]
-    backend = connection.get_backend()
-    index = connection.get_unified_index().get_index(Email)
-    emails = (
-        Email.objects.filter(mailinglist_id=mailing_list_id)
-        .select_related("mailinglist", "thread")
-        .prefetch_related("attachments", "thread__tags")
-        .order_by("pk")
-    )
-    total = emails.count()
-    done = 0
-    if progress is not None:
-        progress(done, total)
-    for batch in _batches(emails.iterator(chunk_size=batch_size), batch_size):
-        backend.update(index, batch)
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
-    return done
-
-
-def remove_stale_documents(posting_address: str, *, page_size: int = REINDEX_BATCH_SIZE) -> int:
-    """Remove the documents still filed under ``posting_address`` (emails deleted since)."""
-    backend = search_connections[SEARCH_ALIAS].get_backend()
-    results = (
-        SearchQuerySet(using=SEARCH_ALIAS)
-        .models(Email)
-        .filter(mailinglist__exact=posting_address)
-        .order_by("date")
-    )
-    stale = []
-    for start in range(0, results.count(), page_size):
-        # The filter matches a phrase, which other addresses may contain: keep exact ones.
-        stale.extend(
-            result.id
-            for result in results[start : start + page_size]
-            if result.mailinglist == posting_address
-        )
-    for document_id in stale:
-        backend.remove(document_id)
-    return len(stale)
-
-
-def _batches(items: Iterator[Email], size: int) -> Iterator[list[Email]]:
-    while batch := list(islice(items, size)):
-        yield batch

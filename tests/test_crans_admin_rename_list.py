@@ -22,7 +22,6 @@ from crans_admin.lists import (
     apply_rename,
     parse_list_name,
     plan_rename,
-    reindex_list,
 )
 from tests.fixtures.archives import (
     SEARCH_WORD,
@@ -243,15 +242,6 @@ def test_documents_of_deleted_emails_leave_the_old_name(archives):
     assert search("bureau@lists.crans.org") == 1
 
 
-def test_reindex_goes_by_batches_and_reports_progress(archives):
-    MailingList.objects.filter(pk=archives.tresorier.pk).update(name=NEW)
-    calls = []
-    count = reindex_list(archives.tresorier.pk, batch_size=2, progress=lambda *c: calls.append(c))
-    assert count == 5
-    assert calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
-    assert search(NEW) == archives.word_count
-
-
 def run_on_terminal(*args, **options) -> str:
     """Run rename_list with its stdout on a pseudo-terminal; return what it showed."""
     controller, terminal = pty.openpty()
@@ -446,13 +436,3 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
     ):
         rename(OLD, NEW)
     assert snapshot_database() == before
-
-
-def test_reindex_queries_do_not_grow_with_the_list(archives, django_assert_num_queries):
-    """The count, the emails (one server-side cursor), two prefetches per batch."""
-    MailingList.objects.filter(pk=archives.tresorier.pk).update(name=NEW)
-    with django_assert_num_queries(2 + 2):
-        reindex_list(archives.tresorier.pk)
-    with django_assert_num_queries(2 + 2 * 3):  # batches of 2 emails: 2 + 2 + 1
-        reindex_list(archives.tresorier.pk, batch_size=2)
-    assert search(NEW) == archives.word_count
