@@ -267,8 +267,7 @@ def prepare(arguments: argparse.Namespace, folder: Path) -> None:
 
 def measure(arguments: argparse.Namespace, folder: Path) -> Timings:
     timings: Timings = {
-        variant: {page: {"wall": [], "cpu": []} for page in arguments.pages}
-        for variant in VARIANTS
+        variant: {page: {"wall": [], "cpu": []} for page in arguments.pages} for variant in VARIANTS
     }
     servers = {variant: start_server(variant, arguments, folder) for variant in VARIANTS}
     try:
