@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -13,6 +14,9 @@ from django.utils.http import urlencode
 
 from .client import CasIdentity, cas_client
 from .conf import PROVIDER_ID, CransSettings, crans_settings
+
+# Room left for the digits allauth adds to make a username unique (150 at most).
+USERNAME_LENGTH = 140
 
 
 class CransAccount(ProviderAccount):
@@ -30,9 +34,12 @@ class CransProvider(Provider):
     def get_settings(self) -> CransSettings:
         return crans_settings()
 
-    def get_login_url(self, request: HttpRequest, **kwargs: Any) -> str:
+    def get_login_url(self, request: HttpRequest, next: str | None = None, **kwargs: Any) -> str:
+        # django-allauth 65.0.2 passes ``next`` on its own, newer ones among kwargs.
         url = reverse("crans_login")
-        query = {name: value for name, value in kwargs.items() if value is not None}
+        query = {
+            name: value for name, value in {"next": next, **kwargs}.items() if value is not None
+        }
         return f"{url}?{urlencode(query)}" if query else url
 
     def redirect(
@@ -76,17 +83,32 @@ class CransProvider(Provider):
 
     def extract_common_fields(self, data: CasIdentity) -> dict[str, Any]:
         username = self.attribute(data.attributes, "username") or data.user
-        return {"username": username.strip().lower(), **self.names(data.attributes)}
+        return {"username": local_username(username), **self.names(data.attributes)}
 
     def extract_email_addresses(self, data: CasIdentity) -> list[EmailAddress]:
-        """The CAS e-mail, verified; else ``<uid>@EMAIL_DOMAIN``, unverified."""
+        """The CAS e-mail, else ``<uid>@EMAIL_DOMAIN``; verified if its domain is trusted."""
         email = self.attribute(data.attributes, "email")
-        if email:
-            return [EmailAddress(email=email, verified=True, primary=True)]
-        domain = self.get_settings()["EMAIL_DOMAIN"]
-        if domain:
-            return [EmailAddress(email=f"{self.extract_uid(data)}@{domain}", primary=True)]
-        return []
+        if not email:
+            domain = self.get_settings()["EMAIL_DOMAIN"]
+            if not domain:
+                return []
+            email = f"{self.extract_uid(data)}@{domain}"
+        return [EmailAddress(email=email, verified=self.is_trusted(email), primary=True)]
+
+    def is_trusted(self, email: str) -> bool:
+        """Whether the CAS address ``email`` counts as verified (``VERIFIED_EMAIL``)."""
+        domain = email.rpartition("@")[2].strip().lower()
+        return domain in self.get_settings()["VERIFIED_EMAIL"]
+
+
+def local_username(name: str) -> str:
+    """A local username made of ``name``: the characters Django accepts, lower-cased, cut.
+
+    allauth makes it unique (adding digits) and falls back on the names or
+    the address when nothing is left.
+    """
+    kept = "".join(re.findall(r"[\w.@+-]", name.strip().lower()))
+    return kept[:USERNAME_LENGTH]
 
 
 provider_classes = [CransProvider]

@@ -8,22 +8,24 @@ from allauth.account.internal.decorators import login_not_required
 from allauth.account.views import LogoutView as AccountLogoutView
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import complete_social_login, render_authentication_error
-from allauth.socialaccount.providers.base import AuthError
+from allauth.socialaccount.providers.base import AuthError, AuthProcess
 from allauth.socialaccount.providers.base.views import BaseLoginView
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
+from .accounts import prepare_first_login
 from .client import (
     AccountConflict,
     CasError,
     LoginExpired,
     cas_client,
+    is_cas_server,
     logout_request_tickets,
     validate_ticket,
 )
@@ -55,6 +57,10 @@ class CallbackView(View):
             sociallogin.state = state
             with transaction.atomic():
                 LoginLock.acquire(sociallogin.account.uid)
+                # Only a login picks the account; a connection (from the account
+                # connections page) goes to the logged-in user, as allauth decides.
+                if state.get("process", AuthProcess.LOGIN) == AuthProcess.LOGIN:
+                    prepare_first_login(sociallogin)
                 response = complete_social_login(request, sociallogin)
                 if request.user.is_authenticated:
                     ServiceTicket.objects.remember(ticket, request.session)
@@ -65,7 +71,17 @@ class CallbackView(View):
         return response
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        """Single logout: end the sessions opened with the tickets the CAS names."""
+        """Single logout: end the sessions opened with the tickets the CAS server names.
+
+        Only the CAS server's addresses may ask (``LOGOUT_REQUEST_ADDRESSES``).
+        """
+        provider = get_adapter().get_provider(request, CransProvider.id)
+        if not is_cas_server(request.META["REMOTE_ADDR"], provider.get_settings()):
+            logger.warning(
+                "Single-logout request from %s refused: not an address of the CAS server.",
+                request.META["REMOTE_ADDR"],
+            )
+            return HttpResponseForbidden()
         try:
             tickets = logout_request_tickets(request.POST.get("logoutRequest", ""))
         except etree.XMLSyntaxError as error:

@@ -14,7 +14,7 @@ in a temporary folder, and drops both at the end. It is run by hand, never by
 CI: with the default sizes it takes some 25 minutes on two idle cores, most of
 it hyperkitty's reindex of the 10 000-email list on Whoosh. It measures:
 
-- the database part of a rename (``plan_rename``, then ``commit_rename``: one
+- the database part of a rename (``plan_rename``, then ``rename_web_rows``: one
   transaction) of lists of 1 000, 10 000 and 100 000 archived emails, seeded
   with bulk inserts of hyperkitty's models; the transaction must not grow
   with the list;
@@ -37,6 +37,7 @@ and ``rename_list.json``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -94,7 +95,7 @@ def setup_django(local_dir: str) -> None:
     import django
 
     django.setup()
-    # commit_rename logs every rename it does: not the benchmark's output.
+    # The rename logs what it does: not the benchmark's output.
     logging.getLogger("crans_admin").setLevel(logging.WARNING)
 
 
@@ -164,7 +165,8 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     """Median time of planning and committing renames back and forth of a ``size`` list."""
     from django.db import connection
 
-    from crans_admin.lists import commit_rename, plan_rename
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.web import rename_web_rows
 
     local_part = f"list{size}"
     seed_list(local_part, size, random_words)
@@ -175,31 +177,45 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     for round_number in range(rounds):
         old, new = names[round_number % 2], names[(round_number + 1) % 2]
         start = time.perf_counter()
-        plan = plan_rename(old, new)
+        plan = plan_rename(old, new, core_renamed_separately=True)
         plans.append(time.perf_counter() - start)
         start = time.perf_counter()
-        commit_rename(plan, actor="benchmark")
+        rename_web_rows(plan, first_run=True, mark_done=lambda: None)
         commits.append(time.perf_counter() - start)
     return {"plan": statistics.median(plans), "commit": statistics.median(commits)}
 
 
-def engines() -> list[str]:
-    """Whoosh, and Xapian when its backend can be imported."""
-    try:
-        import xapian_backend  # noqa: F401
-    except ImportError:
-        return ["whoosh"]
-    return ["whoosh", "xapian"]
+def commit_rename(old: str, new: str) -> None:
+    """The web database's part of a rename (the journal and the other steps aside)."""
+    from crans_admin.rename.plan import plan_rename
+    from crans_admin.rename.web import rename_web_rows
+
+    plan = plan_rename(old, new, core_renamed_separately=True)
+    rename_web_rows(plan, first_run=True, mark_done=lambda: None)
+
+
+def available_engines() -> list[str]:
+    """Whoosh, and Xapian when its backend and bindings are installed."""
+    if importlib.util.find_spec("xapian_backend") and importlib.util.find_spec("xapian"):
+        return ["whoosh", "xapian"]
+    return ["whoosh"]
 
 
 def time_reindex(
-    sizes: list[int], runs: int, random_words: random.Random, folder: Path
-) -> list[dict[str, object]]:
-    """Time both reindexes of renamed lists of each size, on each engine; check they agree."""
+    sizes: list[int],
+    runs: int,
+    engines: list[str],
+    random_words: random.Random,
+    folder: Path,
+    measured: Callable[[list[dict[str, object]]], None],
+) -> None:
+    """Time both reindexes of renamed lists of each size, on each engine; check they agree.
+
+    ``measured(results)`` is called with the results so far after each engine and size.
+    """
     from django.core.management import call_command
 
-    from crans_admin.lists import commit_rename, plan_rename
-    from crans_admin.search import reindex_list, reindex_renamed_list
+    from crans_admin.rename.search import reindex_list, reindex_renamed_list
     from tests.fixtures.search_index import index_contents, use_search_index
 
     neighbour = seed_list("neighbour", NEIGHBOUR_SIZE, random_words)
@@ -207,14 +223,14 @@ def time_reindex(
     for size in sizes:
         local_part = f"reindexed{size}"
         mailing_list_id = seed_list(local_part, size, random_words)
-        old, new = f"{local_part}@{DOMAIN}", f"renamed{size}@{DOMAIN}"
+        old, new = f"{local_part}@{DOMAIN}", f"moved{size}@{DOMAIN}"
         built = {}
-        for engine in engines():
+        for engine in engines:
             built[engine] = folder / f"built-{engine}-{size}"
             use_search_index(engine, built[engine])
             reindex_list(neighbour)
             reindex_list(mailing_list_id)
-        commit_rename(plan_rename(old, new), actor="benchmark")
+        commit_rename(old, new)
         ways = {
             "update_index_one_list": partial(
                 call_command, "update_index_one_list", new, verbosity=0
@@ -242,9 +258,9 @@ def time_reindex(
                     flush=True,
                 )
             results.append({"engine": engine, "emails": size, "timings": timings})
+            measured(results)
             shutil.rmtree(index)
-        commit_rename(plan_rename(new, old), actor="benchmark")
-    return results
+        commit_rename(new, old)
 
 
 def summary(timings: list[Timing], measure: str) -> dict[str, float]:
@@ -309,7 +325,7 @@ def report(
             "",
             "## Database part (median of the renames back and forth)",
             "",
-            "| emails | plan_rename (counts for the report) | commit_rename (the transaction) |",
+            "| emails | plan_rename (counts for the report) | rename_web_rows (the transaction) |",
             "|-------:|------------------------------------:|--------------------------------:|",
         ]
         lines += [
@@ -320,7 +336,7 @@ def report(
         smallest, largest = database[sizes[0]], database[sizes[-1]]
         lines += [
             "",
-            f"t({sizes[-1]:,}) / t({sizes[0]:,}): commit_rename "
+            f"t({sizes[-1]:,}) / t({sizes[0]:,}): rename_web_rows "
             f"{largest['commit'] / smallest['commit']:.2f}, plan_rename "
             f"{largest['plan'] / smallest['plan']:.2f}.",
         ]
@@ -379,6 +395,9 @@ def main() -> None:
     parser.add_argument("--reindex-sizes", type=int, nargs="*", default=[1000, 3000, 10000])
     parser.add_argument("--rounds", type=int, default=11, help="renames per size (median)")
     parser.add_argument("--runs", type=int, default=3, help="reindexes of each way per size")
+    parser.add_argument(
+        "--engines", nargs="+", choices=available_engines(), default=available_engines()
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "rename_list")
     options = parser.parse_args()
 
@@ -395,17 +414,25 @@ def main() -> None:
             for size in options.sizes:
                 database[size] = time_database_part(size, random_words, options.rounds)
                 print(f"database part, {size} emails: {database[size]}", flush=True)
-            reindex = time_reindex(
-                options.reindex_sizes, options.runs, random_words, Path(folder) / "indexes"
+
+            def write(reindex: list[dict[str, object]]) -> None:
+                text, figures = report(database, reindex, started, time.perf_counter() - start)
+                options.output.parent.mkdir(parents=True, exist_ok=True)
+                options.output.with_suffix(".md").write_text(text)
+                options.output.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
+                print(text, f"Written to {options.output}.md and .json", sep="\n", flush=True)
+
+            write([])
+            time_reindex(
+                options.reindex_sizes,
+                options.runs,
+                options.engines,
+                random_words,
+                Path(folder) / "indexes",
+                write,
             )
-            text, figures = report(database, reindex, started, time.perf_counter() - start)
         finally:
             teardown_databases(databases, verbosity=0)
-    print(text)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.with_suffix(".md").write_text(text)
-    options.output.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"Written to {options.output}.md and .json")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,22 @@
 """Admin pages of crans_admin: the current Site, superuser actions on users.
 
-Both extend the admin classes that Django registers (unregistered, then
+They extend the admin classes that Django registers (unregistered, then
 registered again as subclasses), so everything upstream offers stays.
+
+Privileges change only by a superuser's hand: for anyone else, superuser and
+staff status, groups and permissions are read-only (on users and on groups),
+and accounts with staff or superuser status other than their own can be
+neither changed (password included) nor deleted. No change, action or
+deletion removes the last active superuser.
 """
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.contrib.sites.admin import SiteAdmin
 from django.contrib.sites.models import Site
 from django.db import transaction
@@ -17,10 +25,15 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from .sites import check_domain_is_free, validate_site_domain, validate_site_name
 from .users import (
+    AmbiguousUserError,
     InactiveUsersError,
     LastSuperuserError,
     SuperuserChange,
+    cas_uids,
     change_superusers,
+    check_a_superuser_remains,
+    check_cas_connections,
+    describe,
 )
 
 User = get_user_model()
@@ -86,24 +99,104 @@ class CransSiteAdmin(SiteAdmin):
         return deleted, counts, perms_needed, [*protected, *current]
 
 
+# Fields that only a superuser may change, on users and on groups.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def is_superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+class CransUserChangeForm(UserChangeForm):
+    """The user form, refusing a change that would leave no active superuser."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        user = self.instance
+        keeps = all(cleaned_data.get(field, True) for field in ("is_superuser", "is_active"))
+        if user.pk is not None and user.is_superuser and user.is_active and not keeps:
+            try:
+                check_a_superuser_remains([user])
+            except LastSuperuserError as error:
+                raise forms.ValidationError(
+                    _("%(error)s Grant superuser status to another user first.") % {"error": error}
+                ) from error
+        return cleaned_data
+
+
+def is_privileged(user) -> bool:
+    return user.is_staff or user.is_superuser
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class CransUserAdmin(UserAdmin):
-    list_display = (*UserAdmin.list_display, "is_superuser")
-    actions = (*UserAdmin.actions, "grant_superuser", "revoke_superuser")
+    form = CransUserChangeForm
+    list_display = (*UserAdmin.list_display, "is_superuser", "cas_account")
+    actions = (
+        *UserAdmin.actions,
+        "grant_superuser",
+        "grant_superuser_local",
+        "revoke_superuser",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("socialaccount_set")
+
+    @admin.display(description=gettext_lazy("CAS account"))
+    def cas_account(self, user) -> str:
+        return ", ".join(
+            account.uid for account in user.socialaccount_set.all() if account.provider == "crans"
+        )
 
     def has_superuser_permission(self, request) -> bool:
         """Only superusers may hand out (or take back) superuser status."""
-        return request.user.is_active and request.user.is_superuser
+        return is_superuser(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if is_superuser(request):
+            return readonly
+        return (*readonly, *PRIVILEGE_FIELDS)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Others than superusers change no privileged account but their own."""
+        if obj is not None and is_privileged(obj) and not is_superuser(request):
+            if obj.pk != request.user.pk:
+                return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and is_privileged(obj) and not is_superuser(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        """Protect the last active superusers."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        try:
+            check_a_superuser_remains(list(objs))
+        except LastSuperuserError as error:
+            protected = [*protected, str(error)]
+        return deleted, counts, perms_needed, protected
 
     @admin.action(
-        description=gettext_lazy("Grant superuser status to the selected users"),
+        description=gettext_lazy("Grant superuser status to the selected Crans members"),
         permissions=["superuser"],
     )
     def grant_superuser(self, request, queryset):
         self.change_superusers(request, queryset, grant=True)
+
+    @admin.action(
+        description=gettext_lazy(
+            "Grant superuser status to the selected local accounts (not connected to the CAS)"
+        ),
+        permissions=["superuser"],
+    )
+    def grant_superuser_local(self, request, queryset):
+        self.change_superusers(request, queryset, grant=True, local=True)
 
     @admin.action(
         description=gettext_lazy("Revoke superuser status from the selected users"),
@@ -112,15 +205,22 @@ class CransUserAdmin(UserAdmin):
     def revoke_superuser(self, request, queryset):
         self.change_superusers(request, queryset, grant=False)
 
-    def change_superusers(self, request, queryset, *, grant: bool) -> None:
-        """Apply the change, log it for each user changed, tell the user what happened."""
+    def change_superusers(self, request, queryset, *, grant: bool, local: bool = False) -> None:
+        """Apply the change, log it for each user changed, tell the user what happened.
+
+        Granting goes to CAS members, or with ``local`` to local accounts only.
+        """
         actor = f"{request.user.get_username()} through the admin"
         try:
             with transaction.atomic():
+                if grant:
+                    check_cas_connections(list(queryset), local=local)
                 change = change_superusers(queryset, grant=grant, actor=actor)
                 for update in change.changed:
                     fields = [LOG_LABELS[item] for item in update.updates.items()]
                     self.log_change(request, update.user, [{"changed": {"fields": fields}}])
+        except AmbiguousUserError as error:
+            self.message_user(request, str(error), messages.ERROR)
         except InactiveUsersError as error:
             self.message_user(
                 request,
@@ -137,8 +237,9 @@ class CransUserAdmin(UserAdmin):
             self.report(request, change)
 
     def report(self, request, change: SuperuserChange) -> None:
-        changed = ", ".join(update.username for update in change.changed)
-        unchanged = ", ".join(update.username for update in change.unchanged)
+        uids = cas_uids(update.user for update in change.users)
+        changed = ", ".join(describe(u.user, uids.get(u.user.pk)) for u in change.changed)
+        unchanged = ", ".join(describe(u.user, uids.get(u.user.pk)) for u in change.unchanged)
         if change.changed:
             if change.grant:
                 message = ngettext(
@@ -169,4 +270,17 @@ class CransUserAdmin(UserAdmin):
             self.message_user(request, message % {"names": unchanged}, messages.INFO)
 
 
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class CransGroupAdmin(GroupAdmin):
+    """Groups, whose permissions only superusers change."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if is_superuser(request) else (*readonly, "permissions")
+
+
 from . import admin_lists  # noqa: E402,F401  (the list rename pages)
+from .admin_doctor import doctor_view  # noqa: E402,F401  (the deployment check page)

@@ -2,14 +2,15 @@
 
 It extends hyperkitty's ``MailingListAdmin`` (unregistered, then registered
 again as a subclass), so everything hyperkitty offers stays. The rename is the
-one of ``mailman-web rename_list`` (:mod:`crans_admin.lists`). Mailman core's
+one of ``mailman-web rename_list`` (:mod:`crans_admin.rename`). Mailman core's
 side is part of it when ``CRANS_MAILMAN_CORE_DB_URL`` and
 ``CRANS_MAILMAN_CORE_VAR_DIR`` are set (core must then be stopped; the page
-never skips that check), and ``mailman aliases`` runs afterwards when
-``CRANS_MAILMAN_BIN`` is set.
+never skips that check), ``mailman aliases`` runs afterwards when
+``CRANS_MAILMAN_BIN`` is set, and the Postfix map of old addresses is kept in
+``CRANS_MAILMAN_ALIAS_MAP`` when set. The list's change page shows its renames;
+an unfinished rename is resumed or rolled back with the command.
 """
 
-import hashlib
 from pathlib import Path
 
 from django import forms
@@ -25,33 +26,36 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.admin import MailingListAdmin
 from hyperkitty.models import MailingList
 
-from .lists import (
-    DISPLAY_NAME_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    CoreOptions,
-    RenameError,
-    RenamePlan,
-    apply_rename,
-    plan_rename,
-)
+from .rename.core import CoreOptions
+from .rename.journal import history_of_list, unfinished_rename_of
+from .rename.names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError
+from .rename.plan import RenamePlan, plan_rename
+from .rename.steps import apply_rename, plan_digest, unfinished_message
 
 
 def core_options() -> CoreOptions | None:
-    """Mailman core's side of renames from the settings, or None when they do not say."""
+    """Mailman core's side of renames from the settings, or None when they name none.
+
+    Checked (var dir, database within a timeout) with the plan, as for the command.
+    """
     db_url = getattr(settings, "CRANS_MAILMAN_CORE_DB_URL", None)
     var_dir = getattr(settings, "CRANS_MAILMAN_CORE_VAR_DIR", None)
-    if not db_url or not var_dir:
+    if not db_url and not var_dir:
         return None
+    if not db_url or not var_dir:
+        raise RenameError(
+            _(
+                "The settings give only one of CRANS_MAILMAN_CORE_DB_URL and "
+                "CRANS_MAILMAN_CORE_VAR_DIR: give both, or neither."
+            )
+        )
+    alias_map = getattr(settings, "CRANS_MAILMAN_ALIAS_MAP", None)
     return CoreOptions(
         db_url=db_url,
         var_dir=Path(var_dir),
         mailman_bin=getattr(settings, "CRANS_MAILMAN_BIN", None),
+        alias_map=Path(alias_map) if alias_map else None,
     )
-
-
-def report_digest(plan: RenamePlan) -> str:
-    """A fingerprint of the report shown, to notice a change before the confirmation."""
-    return hashlib.sha256("\n".join(plan.describe()).encode()).hexdigest()
 
 
 class RenameListForm(forms.Form):
@@ -74,6 +78,14 @@ class RenameListForm(forms.Form):
         label=gettext_lazy("Allow a mail domain that mailman-web does not know yet"),
         required=False,
     )
+    core_renamed_separately = forms.BooleanField(
+        label=gettext_lazy("Mailman core is renamed separately"),
+        required=False,
+        help_text=gettext_lazy(
+            "When this site does not rename Mailman core's side: rename the archives even if "
+            "core still serves the list under its old name."
+        ),
+    )
     digest = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, mailing_list: MailingList, **kwargs):
@@ -85,13 +97,18 @@ class RenameListForm(forms.Form):
         cleaned_data = super().clean()
         if self.errors:
             return cleaned_data
+        unfinished = unfinished_rename_of(self.mailing_list.pk)
+        if unfinished is not None:
+            raise forms.ValidationError(unfinished_message(unfinished), code="unfinished")
         try:
+            core = core_options()
             self.plan = plan_rename(
                 self.mailing_list.name,
                 cleaned_data["new_name"],
                 display_name=cleaned_data["display_name"] or None,
                 allow_new_domain=cleaned_data["allow_new_domain"],
-                core=core_options(),
+                core=core,
+                core_renamed_separately=core is None and cleaned_data["core_renamed_separately"],
             )
         except RenameError as error:
             raise forms.ValidationError(str(error), code="refused") from error
@@ -100,7 +117,7 @@ class RenameListForm(forms.Form):
     @property
     def confirmed(self) -> bool:
         """True when the report the user confirmed is the one that would be applied now."""
-        return self.cleaned_data["digest"] == report_digest(self.plan)
+        return self.cleaned_data["digest"] == plan_digest(self.plan)
 
 
 admin.site.unregister(MailingList)
@@ -109,6 +126,13 @@ admin.site.unregister(MailingList)
 @admin.register(MailingList)
 class CransMailingListAdmin(MailingListAdmin):
     change_form_template = "admin/crans_admin/mailinglist_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        mailing_list = self.get_object(request, unquote(object_id))
+        renames = history_of_list(mailing_list.pk) if mailing_list is not None else []
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "renames": renames}
+        )
 
     def get_urls(self):
         return [
@@ -172,7 +196,7 @@ class CransMailingListAdmin(MailingListAdmin):
             "form": form,
             "plan": plan,
             "report": plan.describe() if plan is not None else None,
-            "digest": report_digest(plan) if plan is not None else "",
-            "core_configured": core_options() is not None,
+            "digest": plan_digest(plan) if plan is not None else "",
+            "core_configured": bool(getattr(settings, "CRANS_MAILMAN_CORE_VAR_DIR", None)),
         }
         return TemplateResponse(request, "admin/crans_admin/rename_list.html", context)

@@ -1,7 +1,9 @@
 """Crans' ``/etc/mailman3/mailman-web.py``, without its secrets and its database.
 
-Every value of Crans' file is here, on top of mailman-web's own defaults.
-Where this module differs from that file on purpose, a comment says why.
+Every value of Crans' file is here, on top of mailman-web's defaults
+(``defaults.py``) and of the few values that depend on the installed
+mailman-web, Debian's mailman3-web or PyPI's mailman-web (``base.py``).
+Where this module differs from Crans' file on purpose, a comment says why.
 ``production`` adds the secrets and the database from the environment,
 ``local`` the embedded default for a new user.
 """
@@ -10,17 +12,35 @@ import copy
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from mailman_web.settings.base import *  # noqa: F403
-from mailman_web.settings.mailman import *  # noqa: F403
 
+from .accounts import account_settings, allauth_version
+from .base import detect_base, forget_deprecated_debian_settings
+from .defaults import *  # noqa: F403
 from .environment import setting
 
-# Where mailman-web keeps its files (mailman-web's default, Debian's is
-# /var/lib/mailman3/web). Everything below that lives on disk follows it.
-BASE_DIR = Path(setting("MAILMAN_WEB_BASE_DIR", "/opt/mailman/web"))
+_base = detect_base()
+# Which mailman-web runs the settings: what `mailman-web crans_settings` reports,
+# and the mark that the system checks look for.
+CRANS_SETTINGS_BASE = _base.name
+ROOT_URLCONF = _base.root_urlconf
+WSGI_APPLICATION = _base.wsgi_application
+STATIC_URL = _base.static_url
+forget_deprecated_debian_settings()
+
+# Where mailman-web keeps its files (Debian: /var/lib/mailman3/web, PyPI's
+# mailman-web: /opt/mailman/web). Everything below that lives on disk follows it.
+BASE_DIR = Path(setting("MAILMAN_WEB_BASE_DIR", _base.base_dir))
 STATIC_ROOT = str(BASE_DIR / "static")
-LOGGING = copy.deepcopy(LOGGING)  # noqa: F405 (mailman-web's own stays as it is)
-LOGGING["handlers"]["file"]["filename"] = str(BASE_DIR / "logs" / "mailmanweb.log")  # noqa: F405
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "mailman-web.db")}
+}
+LOGGING = copy.deepcopy(LOGGING)  # noqa: F405 (the defaults stay as they are)
+# Debian's logs go where its logrotate configuration expects them.
+LOGGING["handlers"]["file"]["filename"] = (  # noqa: F405
+    _base.log_file
+    if _base.log_file and not setting("MAILMAN_WEB_BASE_DIR", "")
+    else str(BASE_DIR / "logs" / "mailmanweb.log")
+)
 # Who changed what through crans_admin's commands (the admin also keeps a LogEntry).
 LOGGING["loggers"]["crans_admin"] = {"handlers": ["file"], "level": "INFO"}  # noqa: F405
 # CAS logins that fail (and why) and the CAS server's single logouts.
@@ -39,9 +59,12 @@ if search_engine not in search_engines:
     raise ImproperlyConfigured(
         f"MAILMAN_WEB_SEARCH_ENGINE is {search_engine!r}: give one of {', '.join(search_engines)}."
     )
-HAYSTACK_CONNECTIONS = copy.deepcopy(HAYSTACK_CONNECTIONS)  # noqa: F405
-HAYSTACK_CONNECTIONS["default"]["ENGINE"] = search_engines[search_engine][0]
-HAYSTACK_CONNECTIONS["default"]["PATH"] = str(BASE_DIR / search_engines[search_engine][1])
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        "ENGINE": search_engines[search_engine][0],
+        "PATH": str(BASE_DIR / search_engines[search_engine][1]),
+    },
+}
 
 ADMINS = (("Mailman Suite Admin", "root@crans.org"),)
 
@@ -89,7 +112,12 @@ INSTALLED_APPS = (
     # Not in Crans' file: the crans_set_site, crans_grant_superuser and
     # rename_list commands, and the same actions in the admin.
     "crans_admin",
+    # Not in Crans' file: system checks that these settings are in effect,
+    # whole, and `mailman-web crans_settings`, which says so.
+    "crans_mailman_web_settings",
 )
+
+MIDDLEWARE = (*MIDDLEWARE, "crans_admin.rename.redirects.OldListNameRedirectMiddleware")  # noqa: F405
 
 # Reverse-proxy configuration. Crans' file sets SECURE_PROXY_SSL_HEADER twice,
 # first to X-Forwarded-Proto, then to X-Forwarded-Scheme: only the second
@@ -103,34 +131,28 @@ USE_I18N = True
 USE_TZ = True
 # Crans' file sets USE_L10N = True, which is Django 4's default: the setting
 # is deprecated (removed in Django 5.0) and setting it warns at start-up.
-del USE_L10N  # noqa: F821
 
 EMAILNAME = "crans.org"
 DEFAULT_FROM_EMAIL = "contact@crans.org"
 SERVER_EMAIL = "root@crans.org"
 
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
-# mailman-web's defaults use the allauth settings deprecated in
-# django-allauth 65 (ACCOUNT_AUTHENTICATION_METHOD = "username_email",
-# ACCOUNT_EMAIL_REQUIRED = True), which warn at start-up. Same behaviour,
-# current names:
-del ACCOUNT_AUTHENTICATION_METHOD, ACCOUNT_EMAIL_REQUIRED  # noqa: F821
-ACCOUNT_LOGIN_METHODS = {"username", "email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# mailman-web's ACCOUNT_AUTHENTICATION_METHOD = "username_email" and
+# ACCOUNT_EMAIL_REQUIRED = True, in the names the installed django-allauth
+# knows (newer ones warn about the old names).
+globals().update(account_settings(allauth_version()))
 
 SOCIALACCOUNT_PROVIDERS = {
     "crans": {},
 }
-# Not in Crans' file; the "crans" provider (allauth_cas_crans) works best with:
-# - the login button going straight to the CAS, without allauth's "Continue"
-#   page: the round trip is bound to the browser's session by its state id,
-#   so a forged link can only log members in as themselves;
-# - a member whose verified CAS e-mail is the one of an existing local
-#   account logging into that account and having the CAS account connected
-#   to it, rather than a duplicate account (allauth wipes the password of the
-#   local account when its address was never verified).
+# Not in Crans' file: the login button goes straight to the CAS, without
+# allauth's "Continue" page (the round trip is bound to the browser's session
+# by its state id, so a forged link can only log members in as themselves).
+# allauth's SOCIALACCOUNT_EMAIL_AUTHENTICATION(_AUTO_CONNECT) stays off: it
+# would connect a CAS login to an account holding the address unverified;
+# the "crans" provider connects accounts itself, through verified addresses
+# only (allauth_cas_crans.accounts).
 SOCIALACCOUNT_LOGIN_ON_GET = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 COMPRESS_PRECOMPILERS = (
     ("text/less", "lessc {infile} {outfile}"),

@@ -4,8 +4,20 @@ The database server is the one `.ci/run` starts; its address comes from the
 ``MAILMAN_WEB_DB_*`` variables, as in production.
 """
 
-from .environment import setting
-from .local import *  # noqa: F403
+import atexit
+import os
+import shutil
+import tempfile
+
+# The suite keeps its secrets, logs, static files and search index in a
+# folder of its own, removed at the end, never in the demo's var/ (a test that
+# needs another folder exports MAILMAN_WEB_LOCAL_DIR for its subprocesses).
+if not os.environ.get("MAILMAN_WEB_LOCAL_DIR"):
+    os.environ["MAILMAN_WEB_LOCAL_DIR"] = tempfile.mkdtemp(prefix="crans-mailman-web-tests-")
+    atexit.register(shutil.rmtree, os.environ["MAILMAN_WEB_LOCAL_DIR"], ignore_errors=True)
+
+from .environment import setting  # noqa: E402
+from .local import *  # noqa: E402, F403
 
 DATABASES = {
     "default": {

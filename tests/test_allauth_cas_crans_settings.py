@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from allauth.socialaccount.adapter import get_adapter
 from django.conf import settings as django_settings
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
@@ -31,6 +33,31 @@ def test_defaults_are_crans_values(settings):
     assert DEFAULTS["SERVER_URL"] == "https://cas.crans.org/"
     assert DEFAULTS["VERSION"] == 3
     assert DEFAULTS["EMAIL_DOMAIN"] == "crans.org"
+    assert DEFAULTS["VERIFIED_EMAIL"] == ["crans.org"]
+    assert DEFAULTS["CONNECT_BY_EMAIL"] is True
+    assert DEFAULTS["MAX_ANSWER_SIZE"] == 1024 * 1024
+    assert DEFAULTS["LOGOUT_REQUEST_ADDRESSES"] is None
+    # allauth's own e-mail authentication stays off for the provider.
+    assert "EMAIL_AUTHENTICATION" not in DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("email", "verified"),
+    [
+        ("ynerant@crans.org", True),
+        ("YNERANT@CRANS.ORG", True),
+        ("ynerant@lists.crans.org", False),
+        ("ynerant@crans.org.evil.example", False),
+        ("ynerant@example.org", False),
+    ],
+)
+def test_only_addresses_of_the_trusted_domains_count_as_verified(settings, email, verified):
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {}}
+    provider = CransProvider(request=None)
+
+    assert provider.is_trusted(email) is verified
+    # allauth, which reads VERIFIED_EMAIL too, agrees.
+    assert get_adapter().is_email_verified(provider, email) is verified
 
 
 def test_site_settings_override_the_defaults(settings):
@@ -62,14 +89,45 @@ def test_changed_settings_are_read_again(settings):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("VERSION", 4), ("VERSION", "3.0"), ("TIMEOUT", 0), ("TIMEOUT", "10")]
+    ("name", "value"),
+    [
+        ("VERSION", 4),
+        ("VERSION", "3.0"),
+        ("TIMEOUT", 0),
+        ("TIMEOUT", "10"),
+        ("MAX_ANSWER_SIZE", 0),
+        ("MAX_ANSWER_SIZE", True),
+        ("VERIFIED_EMAIL", True),
+        ("VERIFIED_EMAIL", "crans.org"),
+        ("LOGOUT_REQUEST_ADDRESSES", ["cas.crans.org"]),
+        ("LOGOUT_REQUEST_ADDRESSES", "10.0.0.1"),
+        ("EMAIL_AUTHENTICATION", True),
+        ("EMAIL_AUTHENTICATION_AUTO_CONNECT", True),
+    ],
 )
 def test_invalid_setting_is_an_error_naming_it(settings, name, value):
     settings.SOCIALACCOUNT_PROVIDERS = {"crans": {name: value}}
 
-    with pytest.raises(ImproperlyConfigured, match=rf'\["{name}"\] is {value!r}'):
+    with pytest.raises(ImproperlyConfigured, match=rf'\["{name}"\] is {re.escape(repr(value))}'):
         crans_settings()
     assert check_ids() == ["allauth_cas_crans.E001"]
+
+
+def test_allauth_email_authentication_is_refused(settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {"crans": {}}
+    settings.SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+
+    with pytest.raises(ImproperlyConfigured, match="SOCIALACCOUNT_EMAIL_AUTHENTICATION is on"):
+        crans_settings()
+    assert check_ids() == ["allauth_cas_crans.E001"]
+
+
+def test_logout_request_addresses_are_networks(settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "crans": {"LOGOUT_REQUEST_ADDRESSES": ["10.231.136.4", "2a0c:700:2::/48"]}
+    }
+
+    assert crans_settings()["LOGOUT_REQUEST_ADDRESSES"] == ["10.231.136.4/32", "2a0c:700:2::/48"]
 
 
 def test_broken_allauth_cas_in_installed_apps_warns(monkeypatch):

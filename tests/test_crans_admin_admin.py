@@ -1,13 +1,15 @@
 """The admin: superuser actions on users, the current Site, as a browser posts them (CSRF on)."""
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages import get_messages
 from django.contrib.sites.models import Site
 from django.test import Client
+from django.urls import reverse
 from django_mailman3.models import MailDomain
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,13 @@ def run_action(client: Client, action: str, *users: User):
     )
 
 
+def member(username: str, uid: str | None = None, **fields) -> User:
+    """An account connected to the CAS account ``uid`` (default: its username)."""
+    user = User.objects.create_user(username, **fields)
+    SocialAccount.objects.create(user=user, provider="crans", uid=uid or username)
+    return user
+
+
 def shown_messages(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
@@ -66,6 +75,7 @@ def test_user_list_offers_the_actions_and_keeps_upstream(browser):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<option value="grant_superuser">' in html
+    assert '<option value="grant_superuser_local">' in html
     assert '<option value="revoke_superuser">' in html
     assert '<option value="delete_selected">' in html
     model_admin = response.context["cl"].model_admin
@@ -78,7 +88,7 @@ def test_user_list_offers_the_actions_and_keeps_upstream(browser):
 def test_action_names_are_translated_to_french(browser):
     html = browser.get(USERS, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
-    assert "Accorder le statut de super-utilisateur aux utilisateurs sélectionnés" in html
+    assert "Accorder le statut de super-utilisateur aux membres du Crans sélectionnés" in html
     assert "Retirer le statut de super-utilisateur aux utilisateurs sélectionnés" in html
 
 
@@ -95,8 +105,8 @@ def test_post_without_csrf_token_is_refused(browser):
 
 
 def test_grant_action_sets_both_flags_and_logs_who_did_it(browser, root):
-    ynerant = User.objects.create_user("ynerant")
-    alice = User.objects.create_user("alice")
+    ynerant = member("ynerant")
+    alice = member("alice")
 
     response = run_action(browser, "grant_superuser", ynerant, alice)
 
@@ -112,7 +122,7 @@ def test_grant_action_sets_both_flags_and_logs_who_did_it(browser, root):
 
 
 def test_log_entry_is_shown_in_french(browser):
-    ynerant = User.objects.create_user("ynerant")
+    ynerant = member("ynerant")
     run_action(browser, "grant_superuser", ynerant)
 
     history = browser.get(f"{USERS}{ynerant.pk}/history/", HTTP_ACCEPT_LANGUAGE="fr")
@@ -121,15 +131,15 @@ def test_log_entry_is_shown_in_french(browser):
 
 
 def test_grant_action_on_a_superuser_changes_nothing_and_logs_nothing(browser, root):
-    response = run_action(browser, "grant_superuser", root)
+    response = run_action(browser, "grant_superuser_local", root)
 
     assert "root already has superuser and staff status: unchanged." in shown_messages(response)
     assert not LogEntry.objects.exists()
 
 
 def test_grant_action_refuses_a_deactivated_account(browser):
-    ynerant = User.objects.create_user("ynerant")
-    bob = User.objects.create_user("bob", is_active=False)
+    ynerant = member("ynerant")
+    bob = member("bob", is_active=False)
 
     response = run_action(browser, "grant_superuser", ynerant, bob)
 
@@ -189,6 +199,203 @@ def test_staff_without_superuser_status_cannot_use_the_actions():
     assert flags(ynerant) == (False, False, True)
     assert flags(staff) == (False, True, True)
     assert "No action selected." in shown_messages(response)
+
+
+def test_grant_action_refuses_a_local_account_and_names_it(browser):
+    # A local account took the username erin before the member erin logged in (as erin4).
+    squatter = User.objects.create_user("erin")
+    real = member("erin4", uid="erin")
+
+    response = run_action(browser, "grant_superuser", squatter, real)
+
+    [message] = shown_messages(response)
+    assert "'erin': a local account, connected to no CAS account." in message
+    assert "use the action for local accounts" in message
+    assert flags(squatter) == flags(real) == (False, False, True)
+    html = browser.get(f"{USERS}?q=erin").content.decode()
+    assert '<td class="field-cas_account">erin</td>' in html
+
+
+def test_grant_action_for_local_accounts_refuses_crans_members(browser):
+    local = User.objects.create_user("erin")
+    real = member("erin4", uid="erin")
+
+    response = run_action(browser, "grant_superuser_local", local, real)
+
+    [message] = shown_messages(response)
+    assert "'erin4': connected to a CAS account, not a local account." in message
+    assert flags(local) == flags(real) == (False, False, True)
+    run_action(browser, "grant_superuser_local", local)
+    assert flags(local) == (True, True, True)
+
+
+def test_grant_message_names_the_cas_account(browser):
+    real = member("erin4", uid="erin")
+
+    response = run_action(browser, "grant_superuser", real)
+
+    assert "erin4 (CAS account erin) now has superuser and staff status." in shown_messages(
+        response
+    )
+
+
+@pytest.fixture
+def staff_client():
+    """A staff user allowed to view, add, change and delete users and groups."""
+    staff = User.objects.create_user("staff", is_staff=True)
+    codenames = [
+        f"{verb}_{model}"
+        for verb in ("view", "add", "change", "delete")
+        for model in ("user", "group")
+    ]
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    return staff, client
+
+
+def post_change_form(client: Client, user: User, **changes):
+    """Post the user's change form with its current values and ``changes``, as the page would."""
+    url = f"{USERS}{user.pk}/change/"
+    token = csrf_token(client, url)
+    data = {
+        "csrfmiddlewaretoken": token,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+    flags_now = {"is_active": user.is_active, "is_staff": user.is_staff}
+    flags_now["is_superuser"] = user.is_superuser
+    for field, value in {**flags_now, **changes}.items():
+        if value is True:
+            data[field] = "on"
+        elif value not in (False, None):
+            data[field] = value
+    return client.post(url, data)
+
+
+def test_staff_cannot_make_themselves_superuser_in_the_change_form(staff_client):
+    staff, client = staff_client
+    group = Group.objects.create(name="everything")
+    group.permissions.set(Permission.objects.all())
+
+    response = post_change_form(
+        client,
+        staff,
+        is_superuser=True,
+        groups=[group.pk],
+        user_permissions=list(Permission.objects.values_list("pk", flat=True)),
+    )
+
+    assert response.status_code == 302  # saved, without the read-only fields
+    assert flags(staff) == (False, True, True)
+    assert not staff.groups.exists()
+    assert staff.user_permissions.count() == 8
+
+
+def test_staff_cannot_change_or_delete_a_privileged_account(staff_client, root):
+    staff, client = staff_client
+    member_account = member("alice")
+
+    assert client.get(f"{USERS}{root.pk}/password/").status_code == 403
+    token = csrf_token(client, USERS)
+    changed = client.post(
+        f"{USERS}{root.pk}/password/",
+        {"csrfmiddlewaretoken": token, "password1": "taken-over-1", "password2": "taken-over-1"},
+    )
+    deleted = client.post(
+        f"{USERS}{root.pk}/delete/", {"csrfmiddlewaretoken": token, "post": "yes"}
+    )
+
+    assert changed.status_code == deleted.status_code == 403
+    root.refresh_from_db()
+    assert root.check_password("secret")
+    # Members' accounts stay theirs to manage.
+    assert client.get(f"{USERS}{member_account.pk}/change/").status_code == 200
+
+
+def test_staff_cannot_give_a_group_permissions(staff_client):
+    _staff, client = staff_client
+    token = csrf_token(client, "/admin/auth/group/add/")
+
+    client.post(
+        "/admin/auth/group/add/",
+        {
+            "csrfmiddlewaretoken": token,
+            "name": "powers",
+            "permissions": list(Permission.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    assert not Group.objects.get(name="powers").permissions.exists()
+
+
+@pytest.mark.parametrize("change", [{"is_superuser": False}, {"is_active": False}])
+def test_last_superuser_cannot_drop_their_status_in_the_change_form(browser, root, change):
+    response = post_change_form(browser, root, **change)
+
+    assert response.status_code == 200
+    assert "&#x27;root&#x27; is the last active superuser" in response.content.decode()
+    assert flags(root) == (True, True, True)
+
+
+def test_superuser_can_drop_their_status_when_another_remains(browser, root):
+    User.objects.create_superuser("ynerant", "ynerant@crans.org", "secret")
+
+    response = post_change_form(browser, root, is_superuser=False)
+
+    assert response.status_code == 302
+    assert flags(root) == (False, True, True)
+
+
+def test_last_superuser_cannot_be_deleted(browser, root):
+    url = f"{USERS}{root.pk}/delete/"
+    token = csrf_token(browser, url)
+
+    response = browser.post(url, {"csrfmiddlewaretoken": token, "post": "yes"})
+
+    assert response.status_code == 200
+    assert "is the last active superuser" in response.content.decode()
+    assert User.objects.filter(pk=root.pk).exists()
+
+
+def test_bulk_delete_keeps_the_last_superuser(browser, root):
+    other = User.objects.create_superuser("ynerant", "ynerant@crans.org", "secret")
+    token = csrf_token(browser, USERS)
+
+    response = browser.post(
+        USERS,
+        {
+            "csrfmiddlewaretoken": token,
+            "action": "delete_selected",
+            "index": "0",
+            "post": "yes",
+            "_selected_action": [root.pk, other.pk],
+        },
+    )
+
+    assert "are the last active superusers" in response.content.decode()
+    assert User.objects.filter(is_superuser=True).count() == 2
+
+
+# The page deletes in a transaction of its own (no savepoint): the test cannot run inside one.
+@pytest.mark.django_db(transaction=True)
+def test_last_superuser_cannot_delete_their_account_on_the_profile_page(
+    browser, root, settings, closed_port
+):
+    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{closed_port}"
+    url = reverse("mm_user_account_delete")
+    token = csrf_token(browser, url)
+
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk=root.pk).exists()
 
 
 def test_site_list_shows_the_current_site_and_its_mail_domains(browser):

@@ -8,10 +8,20 @@ from django.test import Client
 from django.urls import reverse
 from hyperkitty.models import MailingList
 
-from tests.fixtures.archives import message, search, snapshot_database
+from crans_admin.models import ListRename
+from tests.fixtures.archives import message, search
+from tests.fixtures.archives import snapshot_without_journal as snapshot_database
+from tests.fixtures.mailman_core import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
+# No core serves the list here: web-only renames say that core is renamed apart.
+SEPARATELY = {"core_renamed_separately": "on"}
+
+
+@pytest.fixture(autouse=True)
+def silent_core(settings):
+    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture
@@ -50,7 +60,9 @@ def test_report_then_confirmation_renames_and_logs(admin_client_csrf, archives):
     before = snapshot_database()
 
     report = csrf_post(
-        admin_client_csrf, url, {"new_name": "tresorerie.lists.crans.org", "display_name": ""}
+        admin_client_csrf,
+        url,
+        {"new_name": "tresorerie.lists.crans.org", "display_name": "", **SEPARATELY},
     )
 
     assert report.status_code == 200
@@ -69,6 +81,7 @@ def test_report_then_confirmation_renames_and_logs(admin_client_csrf, archives):
             "new_name": "tresorerie.lists.crans.org",
             "display_name": "",
             "allow_new_domain": "False",
+            **SEPARATELY,
             "digest": digest,
             "confirm": "Confirm the rename",
             "csrfmiddlewaretoken": str(report.context["csrf_token"]),
@@ -120,13 +133,14 @@ def test_a_report_overtaken_by_new_emails_must_be_confirmed_again(admin_client_c
     from hyperkitty.lib.incoming import add_to_list
 
     url = rename_url(archives.tresorier)
-    report = csrf_post(admin_client_csrf, url, {"new_name": NEW})
+    report = csrf_post(admin_client_csrf, url, {"new_name": NEW, **SEPARATELY})
     add_to_list(OLD, message(6, "Nouveau", "Un message arrivé entre-temps."))
 
     response = admin_client_csrf.post(
         url,
         {
             "new_name": NEW,
+            **SEPARATELY,
             "digest": report.context["digest"],
             "confirm": "1",
             "csrfmiddlewaretoken": str(report.context["csrf_token"]),
@@ -179,7 +193,7 @@ def test_the_page_and_its_errors_speak_french(admin_client_csrf, archives):
     assert "Nom de liste invalide" in refused.content.decode()
     report = admin_client_csrf.post(
         url,
-        {"new_name": NEW, "csrfmiddlewaretoken": str(page.context["csrf_token"])},
+        {"new_name": NEW, **SEPARATELY, "csrfmiddlewaretoken": str(page.context["csrf_token"])},
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     shown = report.content.decode()
@@ -217,3 +231,65 @@ def test_core_side_when_the_settings_name_it(admin_client_csrf, archives, mailma
     core.start()
     renamed = core.client().get_list("tresorerie.lists.crans.org")
     assert [member.email for member in renamed.members] == ["alice@crans.org"]
+
+
+def test_a_web_only_rename_needs_to_be_told_that_core_is_renamed_apart(admin_client_csrf, archives):
+    response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": NEW})
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "Cannot ask Mailman core's REST API" in errors
+    assert "say that core is renamed separately" in errors
+
+
+def test_the_confirmation_holds_across_a_change_of_language(admin_client_csrf, archives, caplog):
+    """The digest is built from the plan's data, the log is in English."""
+    url = rename_url(archives.tresorier)
+    report = csrf_post(admin_client_csrf, url, {"new_name": NEW, **SEPARATELY})
+    with caplog.at_level("INFO", logger="crans_admin"):
+        done = admin_client_csrf.post(
+            url,
+            {
+                "new_name": NEW,
+                **SEPARATELY,
+                "digest": report.context["digest"],
+                "confirm": "1",
+                "csrfmiddlewaretoken": str(report.context["csrf_token"]),
+            },
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+    assert done.status_code == 302
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
+    (record,) = [r for r in caplog.records if "renamed to" in r.getMessage()]
+    assert "postorius_emailtemplate: 2 row(s)" in record.getMessage()
+    assert "ligne" not in record.getMessage()
+
+
+def test_an_unfinished_rename_is_shown_and_blocks_another(admin_client_csrf, archives):
+    ListRename.objects.create(
+        mailing_list_id=archives.tresorier.pk,
+        old_name=OLD,
+        old_list_id="tresorier.lists.crans.org",
+        new_name=NEW,
+        new_list_id="tresorerie.lists.crans.org",
+        plan={},
+        actor="root through the rename_list command",
+    )
+    response = csrf_post(
+        admin_client_csrf, rename_url(archives.tresorier), {"new_name": NEW, **SEPARATELY}
+    )
+    assert "is unfinished: resume it" in " ".join(response.context["form"].non_field_errors())
+    change = admin_client_csrf.get(
+        reverse("admin:hyperkitty_mailinglist_change", args=[archives.tresorier.pk])
+    ).content.decode()
+    assert 'id="list-renames"' in change
+    assert "rename_list --resume" in change
+
+
+def test_a_var_dir_setting_with_a_typo_is_a_form_error(admin_client_csrf, archives, settings):
+    settings.CRANS_MAILMAN_CORE_DB_URL = "postgresql://mailman@127.0.0.1:1/mailman"
+    settings.CRANS_MAILMAN_CORE_VAR_DIR = "/var/lib/mailman3-typo"
+    before = snapshot_database()
+    response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": NEW})
+    assert "/var/lib/mailman3-typo is not a folder" in " ".join(
+        response.context["form"].non_field_errors()
+    )
+    assert snapshot_database() == before

@@ -1,4 +1,4 @@
-"""Mailman core's side of rename_list (crans_admin.core), against a real Mailman core 3.3.10.
+"""Mailman core's side of rename_list (crans_admin.rename.core), against a real Mailman core 3.3.10.
 
 A list is given members, owners, a moderator, a ban, a template (URL and file),
 a pending subscription, a held message and a bounce, through core's REST API
@@ -9,8 +9,11 @@ show everything under the new name and nothing under the old one.
 from __future__ import annotations
 
 import email
+import os
 import shutil
+import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from email.header import decode_header, make_header
@@ -23,14 +26,19 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 
-from crans_admin.core import (
-    CoreRename,
+from crans_admin.rename.core import (
+    CONNECT_TIMEOUT,
     CoreRenameError,
     CoreRenamePlan,
     FolderMove,
     RowUpdate,
+    check_core_stopped,
+    move_folders,
     plan_core_rename,
+    read_db_url,
+    rename_core_rows,
     run_mailman_aliases,
+    undo_core_rows,
 )
 from tests.fixtures.mailman_core import (
     TEST_START_TIMEOUT,
@@ -64,7 +72,14 @@ NAMED_COLUMNS = {
 }
 # The bounce runner looks at its queue every 2 minutes by default.
 QUICK_BOUNCES = "[runner.bounces]\nsleep_time: 1s\n"
-SNAPSHOT_TABLES = (*NAMED_COLUMNS, "pended", "_request", "workflowstate", "domain")
+SNAPSHOT_TABLES = (
+    *NAMED_COLUMNS,
+    "pended",
+    "_request",
+    "workflowstate",
+    "domain",
+    "acceptablealias",
+)
 
 
 TEMPLATES_PATH = "/postorius/api/templates/list/"
@@ -230,11 +245,15 @@ def plan(core: MailmanCore, **options) -> CoreRenamePlan:
     )
 
 
-def rename(core: MailmanCore, **options):
-    renaming = plan(core, **options)
-    with CoreRename(renaming) as renamed:
-        renamed.commit()
-    return renamed
+def rename(renaming: CoreRenamePlan) -> None:
+    """Both steps of core's side: the rows, then the folders."""
+    assert rename_core_rows(renaming)
+    move_folders(renaming.folder_moves)
+
+
+def undo(renaming: CoreRenamePlan) -> None:
+    move_folders(renaming.reversed().folder_moves)
+    assert undo_core_rows(renaming)
 
 
 # The whole rename, on PostgreSQL (as at Crans) and on SQLite (small sites, the demo).
@@ -262,9 +281,7 @@ def test_rename_carries_everything_to_the_new_name(
     core.stop()
 
     began = time.monotonic()
-    renaming = plan(core, rest_url=core.rest_url)
-    with CoreRename(renaming) as renamed:
-        renamed.commit()
+    rename(plan(core, rest_url=core.rest_url))
     print(f"\ncore rename on {database}: {time.monotonic() - began:.3f} s")
 
     assert not (core.var_dir / "lists" / OLD).exists()
@@ -304,6 +321,8 @@ def test_rename_carries_everything_to_the_new_name(
     assert [owner.email for owner in renamed_list.owners] == ["owner@example.org"]
     assert [moderator.email for moderator in renamed_list.moderators] == ["moderator@example.org"]
     assert [ban.email for ban in renamed_list.bans] == ["spammer@example.net"]
+    # Replies to old threads, sent to the old address, are not held.
+    assert renamed_list.settings["acceptable_aliases"] == [f"tresorier@{DOMAIN}"]
     assert [(template.name, template.uri) for template in renamed_list.templates] == [
         (FOOTER, template_url(templates_base, NEW))
     ]
@@ -473,45 +492,61 @@ def test_a_custom_subject_prefix_is_kept(stopped_core):
         connection.close()
 
 
-def test_leaving_without_commit_rolls_everything_back(stopped_core):
+def test_each_step_twice_is_once_and_undo_restores_everything(stopped_core):
     core = stopped_core
     before = snapshot(core)
     renaming = plan(core)
-    with pytest.raises(RuntimeError, match="web side failed"):
-        with CoreRename(renaming):
-            raise RuntimeError("web side failed")
-    with CoreRename(renaming):
-        pass
-    assert snapshot(core) == before
-
-
-def test_revert_restores_every_row_and_folder(stopped_core):
-    core = stopped_core
-    before = snapshot(core)
-    renamed = rename(core)
-    assert snapshot(core) != before
+    rename(renaming)
+    renamed = snapshot(core)
+    assert renamed != before
     assert mentions_of(core, OLD) == []
-    renamed.revert()
+    # Run again (a resumed rename): nothing more changes.
+    assert not rename_core_rows(renaming)
+    move_folders(renaming.folder_moves)
+    assert snapshot(core) == renamed
+    undo(renaming)
     assert snapshot(core) == before
-    with pytest.raises(CoreRenameError, match="Nothing to revert"):
-        renamed.revert()
+    # Undone again (a resumed rollback): nothing more changes.
+    assert not undo_core_rows(renaming)
+    move_folders(renaming.reversed().folder_moves)
+    assert snapshot(core) == before
 
 
-def test_a_failed_folder_move_puts_the_database_back(stopped_core):
+def test_an_alias_already_there_is_kept_by_the_undo(stopped_core):
     core = stopped_core
-    before = snapshot(core)
+    connection = psycopg2.connect(core.database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO acceptablealias (mailing_list_id, alias) "
+            "SELECT id, %s FROM mailinglist WHERE list_id = %s",
+            (f"tresorier@{DOMAIN}", OLD),
+        )
+    try:
+        before = snapshot(core)
+        renaming = plan(core)
+        assert not renaming.add_alias
+        rename(renaming)
+        undo(renaming)
+        assert snapshot(core) == before
+    finally:
+        with connection, connection.cursor() as cursor:
+            cursor.execute("DELETE FROM acceptablealias")
+        connection.close()
+
+
+def test_a_taken_folder_stops_the_move_clearly(stopped_core):
+    core = stopped_core
     renaming = plan(core)
-    # Something takes the new template folder between the plan and the commit.
+    # Something takes the new template folder between the plan and the move.
     blocker = core.var_dir / "templates" / "lists" / NEW / "en" / "stray.txt"
     blocker.parent.mkdir(parents=True)
     blocker.write_text("taken")
     try:
-        with pytest.raises(CoreRenameError, match="core's database was put back"):
-            with CoreRename(renaming) as renamed:
-                renamed.commit()
+        with pytest.raises(CoreRenameError, match="cannot move: .* exists too"):
+            move_folders(renaming.folder_moves)
     finally:
         shutil.rmtree(core.var_dir / "templates" / "lists" / NEW)
-    assert snapshot(core) == before
+        move_folders(renaming.reversed().folder_moves)
 
 
 @pytest.mark.parametrize(
@@ -589,17 +624,96 @@ def test_a_taken_folder_is_refused(stopped_core):
         ("postgresql://mailman:secret@127.0.0.1:1/mailman", "Cannot open Mailman core's database"),
     ],
 )
-def test_a_bad_database_url_is_refused_clearly(tmp_path, url, message):
+def test_a_bad_database_url_is_refused_clearly(var_dir, url, message):
     with pytest.raises(CoreRenameError, match=message) as refused:
-        plan_core_rename(url, tmp_path, old_list_id=OLD, **NEW_NAMES)
+        plan_core_rename(url, var_dir, old_list_id=OLD, **NEW_NAMES)
     assert "secret" not in str(refused.value)
 
 
-def test_a_database_that_is_not_cores_is_refused(tmp_path):
+def test_a_database_that_is_not_cores_is_refused(var_dir, tmp_path):
     other = tmp_path / "other.db"
     sqlite3.connect(other).close()
     with pytest.raises(CoreRenameError, match="is it Mailman core's database"):
-        plan_core_rename(f"sqlite:///{other}", tmp_path, old_list_id=OLD, **NEW_NAMES)
+        plan_core_rename(f"sqlite:///{other}", var_dir, old_list_id=OLD, **NEW_NAMES)
+
+
+@pytest.fixture
+def var_dir(tmp_path) -> Path:
+    """A folder that looks like core's var dir."""
+    folder = tmp_path / "var"
+    for name in ("lists", "queue"):
+        (folder / name).mkdir(parents=True)
+    return folder
+
+
+def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
+    """A core killed (not stopped) leaves master.pid and its lock: their process is gone."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (var_dir / "master.pid").write_text(f"{gone.pid}\n")
+    (var_dir / "locks").mkdir()
+    lock = var_dir / "locks" / "master.lck"
+    lock.write_text(f"{lock}|{socket.getfqdn()}|{gone.pid}|1234")
+    check_core_stopped(var_dir, None)
+    lock.write_text(f"{lock}|{socket.getfqdn()}|{os.getpid()}|1234")
+    with pytest.raises(CoreRenameError, match="master.lck exists"):
+        check_core_stopped(var_dir, None)
+    lock.write_text(f"{lock}|another-host.example.org|{gone.pid}|1234")
+    with pytest.raises(CoreRenameError, match="master.lck exists"):
+        check_core_stopped(var_dir, None)
+
+
+@pytest.mark.parametrize("typo", ["absent", "not-core"])
+def test_a_var_dir_that_is_not_cores_is_refused(tmp_path, typo):
+    """CRANS_MAILMAN_CORE_VAR_DIR with a typo: refused before anything is planned."""
+    (tmp_path / "not-core").mkdir()
+    with pytest.raises(CoreRenameError, match="not a folder|does not look like"):
+        plan_core_rename(
+            "postgresql://mailman@127.0.0.1:1/mailman",
+            tmp_path / typo,
+            old_list_id=OLD,
+            **NEW_NAMES,
+        )
+
+
+def test_a_database_that_never_answers_times_out(var_dir):
+    """A host that accepts the connection and says nothing: connect_timeout, not a hang."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    began = time.monotonic()
+    try:
+        with pytest.raises(CoreRenameError, match="Cannot open Mailman core's database"):
+            plan_core_rename(
+                f"postgresql://mailman:secret@127.0.0.1:{port}/mailman",
+                var_dir,
+                old_list_id=OLD,
+                **NEW_NAMES,
+            )
+    finally:
+        silent.close()
+    assert time.monotonic() - began < CONNECT_TIMEOUT + 5
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("postgresql://mailman:s3cret@db/mailman3\n", "postgresql://mailman:s3cret@db/mailman3"),
+        (
+            "[mailman]\nlayout: debian\n[database]\nclass: mailman.database.postgresql."
+            "PostgreSQLDatabase\nurl: postgres://mailman:s3cret@db/mailman3\n",
+            "postgres://mailman:s3cret@db/mailman3",
+        ),
+    ],
+    ids=["url", "mailman.cfg"],
+)
+def test_the_database_url_is_read_from_a_file(tmp_path, text, url):
+    path = tmp_path / "core-db"
+    path.write_text(text)
+    assert read_db_url(path) == url
+    with pytest.raises(CoreRenameError, match="Cannot read"):
+        read_db_url(tmp_path / "absent")
 
 
 def test_mailman_aliases_failure_is_reported(tmp_path):
@@ -618,15 +732,20 @@ def test_rename_list_command_renames_core_and_web(
 
     core = mailman_core
     settings.MAILMAN_REST_API_URL = core.rest_url
+    settings.MAILMAN_REST_API_PASS = core.admin_pass
     client = core.client()
     mlist = core.create_list_with_member("tresorier@lists.crans.org", "alice@crans.org")
     mlist.set_template(FOOTER, template_url(templates_base, "tresorier.lists.crans.org"))
+    # A web-only rename asks core first, and refuses while core serves the old name.
+    with pytest.raises(CommandError, match="core still serves tresorier.lists.crans.org"):
+        call_command("rename_list", "tresorier@lists.crans.org", "tresorerie@lists.crans.org")
+    # The URL comes from the environment: it never shows in /proc/PID/cmdline.
+    monkeypatch.setenv("CRANS_MAILMAN_CORE_DB_URL", core.database_url)
     with pytest.raises(CommandError, match="REST API answers"):
         call_command(
             "rename_list",
             "tresorier@lists.crans.org",
             "tresorerie@lists.crans.org",
-            core_db=core.database_url,
             core_var_dir=core.var_dir,
         )
     core.stop()
@@ -637,7 +756,6 @@ def test_rename_list_command_renames_core_and_web(
         "tresorier@lists.crans.org",
         "tresorerie@lists.crans.org",
         display_name="Trésorerie",
-        core_db=core.database_url,
         core_var_dir=core.var_dir,
         mailman_bin=str(core.mailman_bin),
         verbosity=0,
@@ -655,3 +773,7 @@ def test_rename_list_command_renames_core_and_web(
     assert [template.uri for template in renamed.templates] == [
         template_url(templates_base, "tresorerie.lists.crans.org")
     ]
+    # Renaming back on the web side only: refused, about the name core serves now.
+    with pytest.raises(CommandError, match="core still serves tresorerie.lists.crans.org"):
+        call_command("rename_list", "tresorerie@lists.crans.org", "tresorier@lists.crans.org")
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == "tresorerie@lists.crans.org"

@@ -14,28 +14,39 @@ from django.urls import reverse
 from django_mailman3.models import MailDomain
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
+from whoosh import index as whoosh_index
 
-from crans_admin.lists import (
-    CoreOptions,
-    ListName,
-    RenameError,
-    apply_rename,
-    parse_list_name,
-    plan_rename,
-)
+from crans_admin.rename.core import CoreOptions
+from crans_admin.rename.journal import unfinished_renames
+from crans_admin.rename.names import ListName, RenameError, parse_list_name
+from crans_admin.rename.plan import plan_rename
+from crans_admin.rename.steps import apply_rename
 from tests.fixtures.archives import (
     SEARCH_WORD,
     database_changes,
     search,
-    snapshot_database,
     snapshot_folder,
 )
+from tests.fixtures.archives import (
+    snapshot_without_journal as snapshot_database,
+)
+from tests.fixtures.mailman_core import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
+SEPARATELY = "--core-renamed-separately"
+
+
+@pytest.fixture(autouse=True)
+def silent_core(settings):
+    """No Mailman core answers: web-only renames must be told that core is renamed apart."""
+    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{free_port()}"
 
 
 def rename(*args: str) -> str:
+    """Run rename_list (web-only renames say that core is renamed separately)."""
+    if "--core-var-dir" not in args:
+        args = (*args, SEPARATELY)
     out = io.StringIO()
     call_command("rename_list", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
@@ -115,13 +126,13 @@ def test_rename_moves_the_list_and_nothing_else(archives, client, old_folder, at
     assert "5 email(s), 3 thread(s), 1 attachment(s), 2 vote(s), 1 favorite(s)" in output
     assert f"folder {old_folder} -> {new_folder}" in output
     assert f"search index: 5 email(s) reindexed under {NEW}" in output
-    assert "Mailman core still knows the list as" in output
+    assert "Mailman core is renamed separately" in output
 
 
 def test_rename_is_logged(archives, caplog):
     with caplog.at_level("INFO", logger="crans_admin"):
         rename(OLD, NEW)
-    (record,) = [r for r in caplog.records if r.name == "crans_admin.lists"]
+    (record,) = [r for r in caplog.records if r.name == "crans_admin.rename.steps"]
     assert record.levelname == "INFO"
     message = record.getMessage()
     assert message.startswith(f"List {OLD} renamed to {NEW} by ")
@@ -154,7 +165,8 @@ def test_dry_run_prints_every_change_and_changes_nothing(archives, client, attac
         f"  folder {attachment_folder}/lists.crans.org/tresorier -> "
         f"{attachment_folder}/lists.crans.org/tresorerie",
         f"  search index: 5 email(s) reindexed under {NEW}",
-        "  Mailman core: not part of this rename",
+        "  Mailman core: not part of this rename; its REST API could not be asked about "
+        "tresorier.lists.crans.org (core is renamed separately)",
     ]
 
 
@@ -191,7 +203,7 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
 ):
     empty, _created = MailingList.objects.get_or_create(name=NEW)
     empty.owners.add(archives.bob)
-    plan = plan_rename(OLD, NEW)
+    plan = plan_rename(OLD, NEW, core_renamed_separately=True)
     # Between the plan and its application, someone gives the new list-id a template that
     # the renamed list's templates collide with: the template update, after the empty row
     # was merged and the list row renamed, fails on postorius' unique constraint.
@@ -209,7 +221,7 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
     before = snapshot_database()
     files = snapshot_folder(attachment_folder)
 
-    with pytest.raises(RenameError, match="refused the rename, nothing was changed"):
+    with pytest.raises(RenameError, match="web_rows .*everything was put back"):
         apply_rename(plan, actor="test")
 
     assert snapshot_database() == before
@@ -220,7 +232,7 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
 
 
 def test_a_plan_overtaken_by_events_is_not_applied(archives):
-    plan = plan_rename(OLD, NEW)
+    plan = plan_rename(OLD, NEW, core_renamed_separately=True)
     MailingList.objects.create(name=NEW)
     before = snapshot_database()
     with pytest.raises(RenameError, match="changed since the plan was made"):
@@ -259,12 +271,12 @@ def run_on_terminal(*args, **options) -> str:
 
 
 def test_progress_shows_on_a_terminal_only(archives):
-    shown = run_on_terminal(OLD, NEW)
+    shown = run_on_terminal(OLD, NEW, SEPARATELY)
     assert "\rSearch index: 0 / 5 emails\rSearch index: 5 / 5 emails" in shown
     assert f"Renamed {OLD} to {NEW}:" in shown
 
     assert "Search index:" not in rename(NEW, OLD)
-    assert run_on_terminal(OLD, NEW, verbosity=0) == ""
+    assert run_on_terminal(OLD, NEW, SEPARATELY, verbosity=0) == ""
     assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
 
 
@@ -285,13 +297,14 @@ def test_progress_shows_on_a_terminal_only(archives):
         ([OLD, "tresorerie@crans.fr"], "knows no mail domain 'crans.fr'"),
         ([OLD, "tresorerie.crans.fr"], "ends with no known mail domain"),
         ([OLD, NEW, "--display-name", "  "], "The display name is empty"),
-        ([OLD, NEW, "--core-db", "postgresql://core"], "Give both --core-db and --core-var-dir"),
-        ([OLD, NEW, "--force"], "--force goes with --core-db and --core-var-dir"),
-        (
-            [OLD, NEW, "--core-db", "postgresql://core", "--core-var-dir", "/nonexistent"],
-            "--core-var-dir /nonexistent is not a folder",
-        ),
-        ([OLD, NEW, "--mailman-bin", "/usr/bin/mailman"], "--mailman-bin goes with --core-db"),
+        ([OLD, NEW, "--core-db-file", "/etc/mailman3/mailman.cfg"], "--core-db-file goes with"),
+        ([OLD, NEW, "--force"], "--force goes with --core-var-dir"),
+        ([OLD, NEW, "--core-var-dir", "/nonexistent"], "Give Mailman core's database URL"),
+        ([OLD, NEW, "--mailman-bin", "/usr/bin/mailman"], "--mailman-bin goes with --core-var-dir"),
+        ([OLD, NEW, "--alias-map", "/etc/postfix/old"], "--alias-map goes with --core-var-dir"),
+        ([OLD], "Give OLD and NEW"),
+        # Core's database URL never goes on the command line (/proc/PID/cmdline).
+        ([OLD, NEW, "--core-db", "postgresql://mailman:secret@db/mailman3"], "unrecognized"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(archives, attachment_folder, args, message):
@@ -405,7 +418,7 @@ def test_web_commit_failure_after_core_commit_undoes_core(
     before = snapshot_database()
     files = snapshot_folder(attachment_folder)
 
-    with pytest.raises(RenameError, match="core's rename was undone"):
+    with pytest.raises(RenameError, match="web_rows .*everything was put back"):
         apply_rename(plan, actor="test")
 
     assert snapshot_database() == before
@@ -436,3 +449,37 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
     ):
         rename(OLD, NEW)
     assert snapshot_database() == before
+
+
+def test_a_search_index_update_that_fails_is_resumed(archives, search_index, monkeypatch):
+    """The index is locked by another writer (hyperkitty's periodic job): resumed later."""
+    monkeypatch.setattr("crans_admin.rename.search.WRITER_LOCK_TIMEOUT", 0.5)
+    other_writer = whoosh_index.open_dir(str(search_index)).writer()
+    try:
+        with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):
+            rename(OLD, NEW)
+    finally:
+        other_writer.cancel()
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
+    assert (search(NEW), search(OLD)) == (0, archives.word_count)
+    # Another rename of the list waits; the same command again finishes this one.
+    with pytest.raises(CommandError, match="is unfinished: resume it"):
+        rename(NEW, "autre@lists.crans.org")
+    output = rename(OLD, NEW)
+    assert "Resuming the unfinished rename" in output
+    assert (search(NEW), search(OLD)) == (archives.word_count, 0)
+    assert unfinished_renames() == []
+
+
+def test_history_shows_past_renames(archives):
+    rename(OLD, NEW)
+    rename(NEW, "finances@lists.crans.org")
+    rename("bureau@lists.crans.org", "direction@lists.crans.org")
+    everything = rename("--history")
+    lines = [line for line in everything.splitlines() if line.startswith("#")]
+    assert len(lines) == 3
+    assert f"{NEW} -> finances@lists.crans.org, done, by " in lines[1]
+    assert "through the rename_list command" in lines[1]
+    of_the_list = rename("--history", OLD).splitlines()
+    assert len(of_the_list) == 2
+    assert all("bureau" not in line for line in of_the_list)

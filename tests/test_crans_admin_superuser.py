@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from crans_admin.users import LastSuperuserError, change_superusers
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +34,21 @@ def status(username: str) -> tuple[bool, bool, bool]:
     return User.objects.values_list("is_superuser", "is_staff", "is_active").get(username=username)
 
 
+def member(uid: str, email: str, username: str | None = None, **fields) -> User:
+    """An account as the CAS login makes it: connected to the CAS uid, its address verified."""
+    user = User.objects.create_user(username or uid, email, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    SocialAccount.objects.create(user=user, provider="crans", uid=uid)
+    return user
+
+
 @pytest.fixture
 def users():
-    """Accounts as the CAS login creates them, plus one superuser and one deactivated account."""
-    User.objects.create_user("ynerant", "ynerant@crans.org")
-    alice = User.objects.create_user("alice", "alice@example.org")
+    """Three CAS members (one deactivated), and a local superuser."""
+    member("ynerant", "ynerant@crans.org")
+    alice = member("alice", "alice@example.org")
     EmailAddress.objects.create(user=alice, email="alice@crans.org", verified=True)
-    User.objects.create_user("bob", "bob@crans.org", is_active=False)
+    member("bob", "bob@crans.org", is_active=False)
     User.objects.create_superuser("root", "root@crans.org")
 
 
@@ -74,7 +87,7 @@ def test_unknown_users_are_all_named_with_close_matches_and_nobody_changes(users
         grant("ynerant", "ynerand", "Alice2", "zzzz")
 
     message = str(raised.value)
-    assert "No user is named 'ynerand', 'Alice2', 'zzzz'." in message
+    assert "No account is connected to the CAS username 'ynerand', 'Alice2', 'zzzz'." in message
     assert "'ynerand': maybe 'ynerant'" in message
     assert "'Alice2': maybe 'alice'" in message
     assert "'zzzz': maybe" not in message
@@ -101,21 +114,83 @@ def test_unknown_email_address_is_refused_with_close_matches(users):
         grant("--email", "ynerant@crans.org", "alice@crans.ogr")
 
     message = str(raised.value)
-    assert "No user has the e-mail address 'alice@crans.ogr'." in message
+    assert "No account has verified the address 'alice@crans.ogr'." in message
     assert "maybe 'alice@crans.org'" in message
-    assert "first logs in through the CAS" in message
+    assert "Nobody was changed." in message
     assert status("ynerant") == (False, False, True)
 
 
-def test_email_address_of_several_users_is_refused(users):
-    User.objects.create_user("alice2", "alice@crans.org")
+def test_email_address_held_unverified_selects_nobody(users):
+    # Someone added a member's address to their own account, without proving it.
+    mallory = User.objects.create_user("mallory", "mallory@example.net")
+    EmailAddress.objects.create(user=mallory, email="carol@crans.org", verified=False)
+    User.objects.create_user("eve", "carol@crans.org")  # User.email alone proves nothing either
+
+    with pytest.raises(CommandError, match="No account has verified the address 'carol@crans.org'"):
+        grant("--email", "carol@crans.org")
+
+    assert status("mallory") == status("eve") == (False, False, True)
+
+
+def test_email_address_verified_by_several_accounts_is_refused_naming_them():
+    # allauth's constraint exists only with ACCOUNT_UNIQUE_EMAIL; a site without it
+    # (dropped here, inside the test's transaction) can hold this.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX unique_verified_email")
+    member("alice", "alice@crans.org")
+    member("alice2", "alice@crans.org")
 
     with pytest.raises(CommandError) as raised:
         grant("--email", "alice@crans.org")
 
-    assert "belongs to several users (alice, alice2)" in str(raised.value)
+    assert "is verified by several accounts (alice, alice2)" in str(raised.value)
     assert status("alice")[0] is False
     assert status("alice2")[0] is False
+
+
+@pytest.fixture
+def erin():
+    """A local account took the username erin before the member erin first logged in."""
+    squatter = User.objects.create_user("erin", "erin@example.net")
+    real = member("erin", "erin@crans.org", username="erin4")
+    return squatter, real
+
+
+def test_name_is_the_cas_username_not_the_local_username(users, erin):
+    stdout = grant("erin")
+
+    assert status("erin4") == (True, True, True)
+    assert status("erin") == (False, False, True)
+    assert stdout == "erin4 (CAS account erin) now has superuser and staff status.\n"
+
+
+def test_local_selects_a_local_account_by_username(users, erin):
+    stdout = grant("--local", "erin")
+
+    assert status("erin") == (True, True, True)
+    assert status("erin4") == (False, False, True)
+    assert stdout == "erin now has superuser and staff status.\n"
+
+
+def test_local_refuses_an_account_connected_to_the_cas(users, erin):
+    with pytest.raises(CommandError) as raised:
+        grant("--local", "erin4")
+
+    assert "'erin4' is connected to a CAS account ('erin')" in str(raised.value)
+    assert status("erin4") == (False, False, True)
+
+
+def test_local_account_is_not_selected_without_local(users):
+    User.objects.create_user("admin2")
+
+    with pytest.raises(CommandError) as raised:
+        grant("admin2")
+
+    message = str(raised.value)
+    assert "No account is connected to the CAS username 'admin2'." in message
+    assert "'admin2': a local account of that username exists" in message
+    assert "give --local" in message
+    assert status("admin2") == (False, False, True)
 
 
 def test_deactivated_account_is_refused_and_nobody_changes(users):
@@ -160,10 +235,10 @@ def test_revoke_twice_changes_nothing_and_says_so(users):
 
 def test_revoke_of_the_last_superuser_is_refused(users):
     with pytest.raises(CommandError) as raised:
-        grant("--revoke", "root")
+        grant("--revoke", "--local", "root")
 
     assert "'root' is the last active superuser" in str(raised.value)
-    assert "--force" in str(raised.value)
+    assert "Grant superuser status to another user first." in str(raised.value)
     assert status("root") == (True, True, True)
 
 
@@ -172,8 +247,11 @@ def test_revoke_of_all_remaining_superusers_together_is_refused(users):
     # A deactivated superuser cannot log in: it does not count.
     User.objects.filter(username="bob").update(is_superuser=True)
 
-    with pytest.raises(CommandError, match="'ynerant', 'root' are the last active superusers"):
-        grant("--revoke", "ynerant", "root")
+    with pytest.raises(LastSuperuserError, match="are the last active superusers"):
+        with transaction.atomic():
+            change_superusers(
+                User.objects.filter(username__in=["ynerant", "root"]), grant=False, actor="test"
+            )
 
     assert status("ynerant") == status("root") == (True, True, True)
 
@@ -181,16 +259,9 @@ def test_revoke_of_all_remaining_superusers_together_is_refused(users):
 def test_revoke_one_of_two_superusers_is_allowed(users):
     grant("ynerant")
 
-    grant("--revoke", "root")
+    grant("--revoke", "--local", "root")
 
     assert status("root") == (False, False, True)
-
-
-def test_force_revokes_the_last_superuser(users):
-    grant("--revoke", "--force", "root")
-
-    assert status("root") == (False, False, True)
-    assert not User.objects.filter(is_superuser=True).exists()
 
 
 def test_dry_run_writes_nothing(users):
@@ -215,7 +286,8 @@ def test_list_shows_superusers_and_staff(users):
     assert [line.split()[0] for line in lines] == ["alice", "bob", "root"]
     assert "staff" in lines[0] and "superuser" not in lines[0]
     assert "superuser, staff, deactivated" in lines[1]
-    assert lines[2].endswith("root@crans.org")
+    assert lines[1].split()[-2:] == ["bob", "bob@crans.org"]
+    assert lines[2].endswith("(local account)  root@crans.org")
 
 
 def test_list_without_anyone():
@@ -225,11 +297,11 @@ def test_list_without_anyone():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((), "Give at least one username"),
+        ((), "Give at least one CAS username"),
         (("--list", "ynerant"), "--list takes no username"),
         (("--list", "--revoke"), "--list takes no username and no other option"),
         (("--revoke", "--activate", "bob"), "--activate only goes with granting"),
-        (("--force", "ynerant"), "--force only goes with --revoke"),
+        (("--local", "--email", "ynerant"), "not allowed with argument"),
     ],
 )
 def test_bad_option_combinations_are_refused(users, args, message):
@@ -279,7 +351,10 @@ def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
     run_manage(
         "shell",
         "-c",
-        "from django.contrib.auth.models import User; User.objects.create_user('ynerant')",
+        "from django.contrib.auth.models import User; "
+        "from allauth.socialaccount.models import SocialAccount; "
+        "SocialAccount.objects.create(user=User.objects.create_user('ynerant'), "
+        "provider='crans', uid='ynerant')",
     )
 
     unknown = run_manage("crans_grant_superuser", "ynerand", check=False)
@@ -290,12 +365,42 @@ def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
 
     assert unknown.returncode == 1
     assert (
-        "CommandError: No user is named 'ynerand'. Close matches: 'ynerand': maybe 'ynerant'"
-        in (unknown.stderr)
+        "CommandError: No account is connected to the CAS username 'ynerand'. "
+        "Close matches: 'ynerand': maybe 'ynerant'" in (unknown.stderr)
     )
     assert granted.returncode == 0, granted.stderr
     assert granted.stdout == "ynerant now has superuser and staff status.\n"
-    assert listed.stdout.split() == ["ynerant", "superuser,", "staff"]
+    assert listed.stdout.split() == ["ynerant", "superuser,", "staff", "ynerant"]
     log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
     assert "crans_admin.users User 'ynerant' changed by" in log
     assert "through the crans_grant_superuser command: is_superuser=True, is_staff=True" in log
+
+
+@pytest.mark.parametrize("field", ["is_superuser", "is_active"])
+def test_any_save_that_leaves_no_active_superuser_is_refused(users, field):
+    root = User.objects.get(username="root")
+    setattr(root, field, False)
+
+    with pytest.raises(LastSuperuserError, match="'root' is the last active superuser"):
+        root.save()
+
+    assert status("root") == (True, True, True)
+
+
+def test_deleting_the_last_superuser_is_refused(users):
+    with pytest.raises(LastSuperuserError), transaction.atomic():
+        User.objects.get(username="root").delete()
+
+    assert status("root") == (True, True, True)
+    User.objects.create_superuser("root2")
+    User.objects.get(username="root").delete()
+    assert not User.objects.filter(username="root").exists()
+
+
+def test_saves_that_do_not_touch_the_status_are_not_checked(users):
+    root = User.objects.get(username="root")
+
+    with CaptureQueriesContext(connection) as queries:
+        root.save(update_fields=["last_login"])
+
+    assert not [query for query in queries if "is_superuser" in query["sql"]]

@@ -79,5 +79,7 @@ def test_command_errors_in_french():
     with translation.override("fr"), pytest.raises(CommandError) as raised:
         call_command("crans_grant_superuser", "ynerant", stdout=StringIO())
 
-    assert str(raised.value).startswith("Aucun utilisateur ne s'appelle 'ynerant'.")
+    assert str(raised.value).startswith(
+        "Aucun compte n'est relié au nom d'utilisateur CAS 'ynerant'."
+    )
     assert "se connecter une fois" in str(raised.value)

@@ -8,7 +8,10 @@ are created and the demo messages archived for real (core's LMTP, core's
 archiver, hyperkitty's API). Then a member logs in through the CAS, subscribes
 in postorius, posts, reads the archive; core is stopped, ``rename_list``
 renames the list on both sides, core starts again, and the list must have its
-members, archive, search results and footer under the new name only.
+members, archive, search results and footer under the new name; the old
+URLs (list, message, postorius) answer 301 to the new ones in the browser, and a
+reply sent to the old address, routed by the Postfix map that rename_list
+writes, reaches the members and the archive without being held.
 Screenshots of each step go to test-artifacts/e2e-*.png.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import smtplib
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +43,13 @@ from playwright.sync_api import expect
 
 from tests.fixtures.browser import WatchedPage, origin, screenshot
 from tests.fixtures.cas_server import CasServer
-from tests.fixtures.mailman_core import TEST_START_TIMEOUT, MailmanCore, SMTPSink, free_port
+from tests.fixtures.mailman_core import (
+    LOOPBACK,
+    TEST_START_TIMEOUT,
+    MailmanCore,
+    SMTPSink,
+    free_port,
+)
 from tests.stack import (
     BOB,
     CAS_MEMBERS,
@@ -119,7 +129,9 @@ def stack(
         settings.MAILMAN_REST_API_PASS = core.admin_pass
         settings.MAILMAN_ARCHIVER_KEY = archiver_key
         settings.POSTORIUS_TEMPLATE_BASE_URL = f"{site}/"
-        settings.SOCIALACCOUNT_PROVIDERS = {"crans": {"SERVER_URL": cas.url}}
+        settings.SOCIALACCOUNT_PROVIDERS = {
+            "crans": {**settings.SOCIALACCOUNT_PROVIDERS["crans"], "SERVER_URL": cas.url}
+        }
         tasks = start_task_queue(
             {
                 **{
@@ -204,7 +216,15 @@ def log_in_through_cas(page: WatchedPage, stack: Stack) -> None:
     shot(page, "03-logged-in")
 
 
-def test_member_subscribes_posts_reads_and_the_list_is_renamed(stack: Stack, browser_page):
+def old_address_route(alias_map: Path) -> dict[str, str]:
+    """What Postfix's virtual_alias_maps does with the map that rename_list wrote."""
+    lines = alias_map.read_text().splitlines()
+    return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_member_subscribes_posts_reads_and_the_list_is_renamed(
+    stack: Stack, browser_page, monkeypatch, tmp_path
+):
     page = browser_page(stack.site)
     # The CAS login page is the only other host the browser may reach.
     cas_origin = origin(stack.cas.url)
@@ -251,20 +271,27 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(stack: Stack, bro
     expect(page.page.locator("body")).to_contain_text("Compte rendu de la réunion")
     shot(page, "08-search-before-renaming")
 
+    # The permalink of the first post, as its footer gave it to the members.
+    permalink = body(copy).split(f"https://{MAIL_DOMAIN}", 1)[1].split()[0]
+    assert permalink.startswith(f"/archives/list/{DISCUSSION.address}/message/")
+
     # Core stops; the list is renamed on both sides; core starts again.
     stack.core.stop()
     output = StringIO()
+    alias_map = tmp_path / "renamed-lists"
+    monkeypatch.setenv("CRANS_MAILMAN_CORE_DB_URL", stack.core.database_url)
     call_command(
         "rename_list",
         DISCUSSION.address,
         NEW_ADDRESS,
-        "--core-db",
-        stack.core.database_url,
         "--core-var-dir",
         str(stack.core.var_dir),
+        "--alias-map",
+        str(alias_map),
         stdout=output,
     )
     assert f"Renamed {DISCUSSION.address} to {NEW_ADDRESS}" in output.getvalue()
+    assert f"{DISCUSSION.address} {NEW_ADDRESS}" in output.getvalue()
     stack.core.start()
 
     # Core: the members, the footer's template, and no old list.
@@ -307,13 +334,42 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(stack: Stack, bro
     expect(page.page.locator("body")).to_contain_text(BOB.email)
     expect(page.page.locator("body")).to_contain_text("Unsubscribe")
     shot(page, "11-list-after-renaming")
-    for path in (
-        f"/archives/list/{DISCUSSION.address}/",
-        f"/postorius/lists/{DISCUSSION.list_id}/",
+
+    # Old links still reach the list: 301 to the same page under the new name.
+    for old, new, text in (
+        (f"/archives/list/{DISCUSSION.address}/", f"/archives/list/{NEW_ADDRESS}/", "Causerie"),
+        (permalink, permalink.replace(DISCUSSION.address, NEW_ADDRESS), WORD),
+        (f"/postorius/lists/{DISCUSSION.list_id}/", f"/postorius/lists/{NEW_LIST_ID}/", BOB.email),
     ):
-        response = page.goto(path)
-        assert response.status == 404, path
-        page.accept_status(response.url, 404)
-    shot(page, "12-old-name-gone")
+        answer = requests.get(f"{stack.site}{old}", allow_redirects=False, timeout=30)
+        assert (answer.status_code, answer.headers["Location"]) == (301, new), old
+        response = page.goto(old)
+        assert response.url == f"{stack.site}{new}", old
+        assert response.request.redirected_from.url == f"{stack.site}{old}"
+        expect(page.page.locator("body")).to_contain_text(text)
+    shot(page, "12-old-link-redirected")
+
+    # The old address: core accepts it as an alias of the renamed list, and Postfix,
+    # given the map that rename_list wrote, sends the old address's mail to the new
+    # one. Bob replies to his first post, at the old address.
+    assert renamed.settings["acceptable_aliases"] == [DISCUSSION.address]
+    route = old_address_route(alias_map)
+    assert route[DISCUSSION.address] == NEW_ADDRESS
+    assert route[DISCUSSION.address.replace("@", "-owner@")] == NEW_ADDRESS.replace("@", "-owner@")
+    reply = EmailMessage()
+    reply["From"] = formataddr((BOB.full_name, BOB.email))
+    reply["To"] = DISCUSSION.address
+    reply["Subject"] = "Re: Compte rendu de la réunion"
+    reply["Message-ID"] = f"<e2e-3@{BOB.email.partition('@')[2]}>"
+    reply["In-Reply-To"] = f"<{first}>"
+    reply.set_content("Une réponse envoyée à l'ancienne adresse.\n\nBob\n")
+    with smtplib.LMTP(LOOPBACK, stack.core.lmtp_port) as lmtp:
+        lmtp.send_message(reply, to_addrs=[route[DISCUSSION.address]])
+    third = bare_id(reply)
+    wait_until_archived([third], logs=[stack.core.log_file])
+    delivered_reply = wait_until(lambda: delivered(stack.sink, third), "core delivers the reply")
+    assert {*delivered_reply["X-RcptTo"].split(", ")} == {p.email for p in (*SUBSCRIBERS, BOB)}
+    assert len(renamed.held) == 0
+    assert Email.objects.filter(mailinglist=archive, message_id=third).exists()
     problems = page.problems()
     assert not problems, "\n".join(problems)

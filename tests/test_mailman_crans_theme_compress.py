@@ -100,7 +100,11 @@ def test_every_page_renders_from_the_offline_manifest(run_manage, tmp_path):
 
     output = run_manage("shell", "-c", RENDER_PAGES).stdout
     results = json.loads(output.split("RESULTS ", 1)[1])
-    assert {page: result["status"] for page, result in results.items()} == EXPECTED_STATUS, results
+    statuses = {page: result["status"] for page, result in results.items()}
+    # allauth's own view sets the error page's status: 401 in the newest, 200 in 65.0.2.
+    assert statuses.pop("authentication error") in (200, 401), results
+    expected = {page: status for page, status in EXPECTED_STATUS.items() if page in statuses}
+    assert statuses == expected and len(expected) == len(EXPECTED_STATUS) - 1, results
     for page, result in results.items():
         assert "OfflineGenerationError" not in result["error"], (page, result)
         assert result["crans"], f"{page} lacks the theme's stylesheet"

@@ -1,6 +1,7 @@
 """The wheel installs beside mailman-web 0.0.9 in a fresh virtualenv and runs there."""
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -25,19 +26,50 @@ def run(*command: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def build(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel, and what its build printed."""
     folder = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(REPO))
+    result = run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(folder), str(REPO)
+    )
     (path,) = folder.glob("crans_mailman_web-*.whl")
-    return path
+    return path, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build) -> Path:
+    return build[0]
+
+
+def test_the_build_gives_no_warning(build):
+    assert "Created wheel for crans-mailman-web" in build[1]
+    # setuptools' own: BuildBackendWarning, SetuptoolsDeprecationWarning...
+    assert re.findall(r"\w+Warning\b", build[1]) == [], build[1]
+
+
+def test_wheel_requires_only_the_apps_debian_13_packages_and_python_cas(wheel):
+    """pip would replace a Debian package whose metadata asks for what Debian lacks."""
+    metadata = zipfile.ZipFile(wheel).read("crans_mailman_web-1.0.0.dist-info/METADATA").decode()
+    required = {
+        line.split(": ", 1)[1].split(";")[0].replace(" ", "")
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
+    assert required == {
+        "Django<5.1,>=4.2",
+        "django-allauth<66,>=65",
+        "django-mailman3<1.4,>=1.3",
+        "python-cas<2,>=1.6",
+        "psycopg2<3,>=2.9",
+    }
 
 
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory, wheel) -> Path:
-    """A new virtualenv with mailman-web 0.0.9 and the wheel, nothing else."""
+    """A new virtualenv with the wheel and its extra mailman-web (PyPI's mailman-web 0.0.9)."""
     folder = tmp_path_factory.mktemp("venv")
     run(sys.executable, "-m", "venv", str(folder))
-    run(str(folder / "bin" / "pip"), "install", "-q", "mailman-web==0.0.9", str(wheel))
+    run(str(folder / "bin" / "pip"), "install", "-q", f"{wheel}[mailman-web]")
     return folder
 
 
@@ -75,6 +107,15 @@ def test_mailman_web_check_with_the_settings_module(fresh_venv, tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+def test_crans_settings_says_they_are_active_on_pypi_mailman_web(fresh_venv, tmp_path):
+    env = {"DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.production"}
+    result = mailman_web(fresh_venv, "crans_settings", env=env, cwd=tmp_path)
+    assert (
+        "Crans' settings are active (crans_mailman_web_settings.production) "
+        "on PyPI's mailman-web." in result.stdout
+    )
+
+
 def test_mailman_web_check_with_a_config_file(fresh_venv, tmp_path):
     config = tmp_path / "etc" / "settings.py"
     config.parent.mkdir()
@@ -95,5 +136,5 @@ def test_wheel_holds_every_module_of_the_apps(wheel):
     for app in APPS[:-1]:
         for module in (REPO / app).rglob("*.py"):
             assert module.relative_to(REPO).as_posix() in names
-    for module in (REPO / "settings").glob("*.py"):
-        assert f"crans_mailman_web_settings/{module.name}" in names
+    for module in (REPO / "settings").rglob("*.py"):
+        assert f"crans_mailman_web_settings/{module.relative_to(REPO / 'settings')}" in names

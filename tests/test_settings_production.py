@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import global_settings
+from django.core.exceptions import ImproperlyConfigured
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "crans-mailman-web.py.txt"  # Crans' file, as on its wiki
@@ -69,6 +70,32 @@ def test_secret_from_a_file(production, monkeypatch, tmp_path):
     assert importlib.import_module("settings.production").SECRET_KEY == "key-read-from-a-file"
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+@pytest.mark.parametrize("source", ["variable", "file"])
+def test_a_blank_secret_is_refused(production, monkeypatch, tmp_path, blank, source):
+    monkeypatch.delenv("MAILMAN_WEB_SECRET_KEY")
+    if source == "variable":
+        monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY", blank)
+    else:
+        secret_file = tmp_path / "secret_key"
+        secret_file.write_text(blank)
+        monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY_FILE", str(secret_file))
+    sys.modules.pop("settings.production")
+
+    with pytest.raises(ImproperlyConfigured, match="The secret MAILMAN_WEB_SECRET_KEY is not set"):
+        importlib.import_module("settings.production")
+
+
+def test_a_blank_variable_does_not_hide_the_file(production, monkeypatch, tmp_path):
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text("key-read-from-a-file\n")
+    monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY", "  ")
+    monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY_FILE", str(secret_file))
+    sys.modules.pop("settings.production")
+
+    assert importlib.import_module("settings.production").SECRET_KEY == "key-read-from-a-file"
+
+
 def test_database_is_crans_postgresql_by_default(production):
     seed = seed_values()["DATABASES"]["default"]
     database = production.DATABASES["default"]
@@ -94,7 +121,7 @@ def test_database_address_from_the_environment(production, monkeypatch):
 
 def test_installed_apps_are_crans_apps_without_the_broken_allauth_cas(production):
     seed = [app for app in seed_values()["INSTALLED_APPS"] if app != "allauth_cas"]
-    added = {"django.contrib.humanize", "crans_admin"}
+    added = {"django.contrib.humanize", "crans_admin", "crans_mailman_web_settings"}
     assert [app for app in production.INSTALLED_APPS if app not in added] == seed
     assert production.INSTALLED_APPS[0] == "mailman_crans_theme"
     assert "allauth_cas" not in production.INSTALLED_APPS

@@ -10,7 +10,9 @@ from crans_admin.users import (
     LastSuperuserError,
     SuperuserChange,
     SuperuserError,
+    cas_uids,
     change_superusers,
+    describe,
     find_users,
     privileged_users,
 )
@@ -18,34 +20,38 @@ from crans_admin.users import (
 
 class Command(BaseCommand):
     help = (
-        "Grant superuser and staff status (both are needed for the admin) to users, "
-        "by username or with --email by e-mail address; --revoke removes both, "
-        "--list shows who has them. All or nothing: if one user cannot be changed, none is. "
-        "Users exist once they have logged in through the CAS. Changes are logged to "
-        "mailman-web's log file with the Unix user who ran the command."
+        "Grant superuser and staff status (both are needed for the admin) to members named "
+        "by their CAS username (the account connected to that CAS account, whatever its local "
+        "username), local accounts with --local, or accounts by verified address with --email; "
+        "--revoke removes both, --list shows who has them (and their CAS account). All or "
+        "nothing: if one user cannot be changed, none is; the last active superuser is never "
+        "revoked. A member's account "
+        "exists once they have logged in through the CAS. Changes are logged to mailman-web's "
+        "log file with the Unix user who ran the command."
     )
 
-    CHANGE_OPTIONS = ("email", "revoke", "force", "activate", "dry_run")
+    CHANGE_OPTIONS = ("email", "local", "revoke", "activate", "dry_run")
 
     def add_arguments(self, parser):
         parser.add_argument(
             "users",
             nargs="*",
-            metavar="username",
-            help="Usernames (e-mail addresses with --email).",
+            metavar="name",
+            help="CAS usernames (local usernames with --local, addresses with --email).",
         )
-        parser.add_argument(
+        selection = parser.add_mutually_exclusive_group()
+        selection.add_argument(
+            "--local",
+            action="store_true",
+            help="Select local accounts (connected to no CAS account) by their username.",
+        )
+        selection.add_argument(
             "--email",
             action="store_true",
-            help="Select users by e-mail address (their own, or any address of their account).",
+            help="Select accounts by an address they verified (one account per address).",
         )
         parser.add_argument(
             "--revoke", action="store_true", help="Remove superuser and staff status."
-        )
-        parser.add_argument(
-            "--force",
-            action="store_true",
-            help="With --revoke: allow removing the last active superuser.",
         )
         parser.add_argument(
             "--activate",
@@ -72,67 +78,67 @@ class Command(BaseCommand):
             return
         if not options["users"]:
             raise CommandError(
-                _("Give at least one username (or address with --email), or --list.")
+                _("Give at least one CAS username (or address with --email), or --list.")
             )
         if options["revoke"] and options["activate"]:
             raise CommandError(_("--activate only goes with granting, not with --revoke."))
-        if options["force"] and not options["revoke"]:
-            raise CommandError(_("--force only goes with --revoke."))
+        by = "email" if options["email"] else "local" if options["local"] else "cas"
         try:
             with transaction.atomic(using=options["database"]):
-                users = find_users(
-                    options["users"], by_email=options["email"], using=options["database"]
-                )
+                users = find_users(options["users"], by=by, using=options["database"])
                 change = change_superusers(
                     users,
                     grant=not options["revoke"],
                     actor=command_actor("crans_grant_superuser"),
                     activate=options["activate"],
-                    force=options["force"],
                     dry_run=options["dry_run"],
                     using=options["database"],
                 )
+                uids = cas_uids(users, using=options["database"])
         except InactiveUsersError as error:
             raise CommandError(
                 _("%(error)s Give --activate to reactivate them.") % {"error": error}
             ) from error
         except LastSuperuserError as error:
             raise CommandError(
-                _("%(error)s Grant another user first, or give --force.") % {"error": error}
+                _("%(error)s Grant superuser status to another user first.") % {"error": error}
             ) from error
         except SuperuserError as error:
             raise CommandError(str(error)) from error
         if options["verbosity"] >= 1:
-            self.report(change)
+            self.report(change, uids)
 
-    def report(self, change: SuperuserChange):
+    def report(self, change: SuperuserChange, uids: dict[object, str]):
         if not change.applied:
             self.stdout.write(_("Dry run: nothing is written."))
         for update in change.changed:
+            name = describe(update.user, uids.get(update.user.pk))
             if change.grant:
                 message = _("%(name)s now has superuser and staff status.")
             else:
                 message = _("%(name)s no longer has superuser or staff status.")
-            self.stdout.write(self.style.SUCCESS(message % {"name": update.username}))
+            self.stdout.write(self.style.SUCCESS(message % {"name": name}))
             if update.reactivated:
                 self.stdout.write(
-                    self.style.SUCCESS(
-                        _("%(name)s's account is active again.") % {"name": update.username}
-                    )
+                    self.style.SUCCESS(_("%(name)s's account is active again.") % {"name": name})
                 )
         for update in change.unchanged:
+            name = describe(update.user, uids.get(update.user.pk))
             if change.grant:
                 message = _("%(name)s already has superuser and staff status: nothing changed.")
             else:
                 message = _("%(name)s has neither superuser nor staff status: nothing changed.")
-            self.stdout.write(message % {"name": update.username})
+            self.stdout.write(message % {"name": name})
 
     def list_privileged_users(self, using: str):
         users = list(privileged_users(using))
         if not users:
             self.stdout.write(_("No user has superuser or staff status."))
             return
+        uids = cas_uids(users, using=using)
+        cas = {user.pk: uids.get(user.pk, _("(local account)")) for user in users}
         width = max(len(user.get_username()) for user in users)
+        cas_width = max(map(len, cas.values()))
         for user in users:
             status = [
                 label
@@ -144,5 +150,6 @@ class Command(BaseCommand):
                 if present
             ]
             self.stdout.write(
-                f"{user.get_username():<{width}}  {', '.join(status):<30}  {user.email}".rstrip()
+                f"{user.get_username():<{width}}  {', '.join(status):<30}  "
+                f"{cas[user.pk]:<{cas_width}}  {user.email}".rstrip()
             )

@@ -1,25 +1,47 @@
 """Rename a mailing list on mailman-web's side, and on Mailman core's side if told where it is."""
 
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
-from crans_admin.lists import CoreOptions, RenameError, apply_rename, plan_rename
+from crans_admin.rename.core import DB_URL_VARIABLE, CoreOptions, CoreRenameError, read_db_url
+from crans_admin.rename.journal import history
+from crans_admin.rename.names import RenameError
+from crans_admin.rename.plan import plan_rename
+from crans_admin.rename.steps import (
+    apply_rename,
+    check_no_unfinished_rename,
+    find_unfinished,
+    resume_rename,
+    rollback_rename,
+    unfinished_same_rename,
+)
+
+CORE_ONLY_OPTIONS = ("core_db_file", "force", "mailman_bin", "alias_map")
 
 
 class Command(BaseCommand):
     help = (
         "Rename a mailing list: its archives, templates, attachment folder and search index in "
-        "mailman-web and, with --core-db and --core-var-dir, its rows and folders in Mailman "
-        "core (which must be stopped). OLD and NEW are posting addresses (name@domain) or "
-        "list-ids (name.domain)."
+        "mailman-web and, with --core-var-dir, its rows and folders in Mailman core (which must "
+        "be stopped; core's database URL comes from the CRANS_MAILMAN_CORE_DB_URL environment "
+        "variable or --core-db-file). OLD and NEW are posting addresses (name@domain) or "
+        "list-ids (name.domain). Every rename is journaled: an interrupted one is finished by "
+        "running the same command again (or --resume) or undone with --rollback."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # No abbreviations: `--core-db URL` must not pass for --core-db-file.
+        return super().create_parser(prog_name, subcommand, allow_abbrev=False, **kwargs)
+
     def add_arguments(self, parser):
-        parser.add_argument("old", help="The list to rename: posting address or list-id.")
-        parser.add_argument("new", help="Its new name: posting address or list-id.")
+        parser.add_argument(
+            "old", nargs="?", help="The list to rename: posting address or list-id."
+        )
+        parser.add_argument("new", nargs="?", help="Its new name: posting address or list-id.")
         parser.add_argument(
             "--display-name",
             help="New display name. Default: the new local part, capitalised (as Mailman does).",
@@ -33,15 +55,19 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Show every change, change nothing."
         )
         parser.add_argument(
-            "--core-db",
-            metavar="URL",
-            help="Mailman core's database (e.g. postgresql://mailman:...@host/mailman3).",
-        )
-        parser.add_argument(
             "--core-var-dir",
             metavar="DIR",
             type=Path,
-            help="Mailman core's var dir (e.g. /var/lib/mailman3).",
+            help="Mailman core's var dir (e.g. /var/lib/mailman3): rename core's side too.",
+        )
+        parser.add_argument(
+            "--core-db-file",
+            metavar="FILE",
+            type=Path,
+            help=(
+                "A file holding Mailman core's database URL, or core's mailman.cfg "
+                f"([database] url). Default: the {DB_URL_VARIABLE} environment variable."
+            ),
         )
         parser.add_argument(
             "--force",
@@ -53,19 +79,69 @@ class Command(BaseCommand):
             metavar="PATH",
             help="Run `PATH aliases` afterwards to regenerate the MTA maps.",
         )
+        parser.add_argument(
+            "--alias-map",
+            metavar="FILE",
+            type=Path,
+            help="The Postfix virtual_alias_maps table of old list addresses to keep up to date.",
+        )
+        parser.add_argument(
+            "--core-renamed-separately",
+            action="store_true",
+            help="Without --core-var-dir: rename mailman-web's side even if core serves OLD.",
+        )
+        parser.add_argument(
+            "--resume",
+            metavar="ID",
+            nargs="?",
+            type=int,
+            const=0,
+            help="Finish the unfinished rename ID (default: the only one).",
+        )
+        parser.add_argument(
+            "--rollback",
+            metavar="ID",
+            nargs="?",
+            type=int,
+            const=0,
+            help="Undo the unfinished rename ID (default: the only one).",
+        )
+        parser.add_argument(
+            "--history",
+            metavar="LIST",
+            nargs="?",
+            const="",
+            help="Show the past renames (of the list that bore the name LIST).",
+        )
 
     def handle(self, *args, **options):
-        core = self.core_options(options)
+        if options["history"] is not None:
+            self.show_history(options["history"].strip().lower() or None)
+            return
         try:
-            plan = plan_rename(
-                options["old"],
-                options["new"],
-                display_name=options["display_name"],
-                allow_new_domain=options["new_domain"],
-                core=core,
-            )
-        except RenameError as error:
+            if options["resume"] is not None or options["rollback"] is not None:
+                self.carry_on(options)
+                return
+            if not options["old"] or not options["new"]:
+                raise CommandError(_("Give OLD and NEW, or --resume, --rollback or --history."))
+            pending = unfinished_same_rename(options["old"], options["new"])
+            if pending is not None:
+                self.resume(pending, options)
+                return
+            self.rename(options)
+        except (RenameError, CoreRenameError) as error:
             raise CommandError(str(error)) from error
+
+    def rename(self, options):
+        check_no_unfinished_rename(options["old"], options["new"])
+        plan = plan_rename(
+            options["old"],
+            options["new"],
+            display_name=options["display_name"],
+            allow_new_domain=options["new_domain"],
+            core=self.core_options(options),
+            core_renamed_separately=options["core_renamed_separately"],
+        )
         verbosity = options["verbosity"]
         if options["dry_run"]:
             if verbosity >= 1:
@@ -75,45 +151,129 @@ class Command(BaseCommand):
                 )
                 self.write_lines(plan.describe())
             return
-        try:
-            report = apply_rename(
-                plan, actor=command_actor("rename_list"), progress=self.progress(verbosity)
-            )
-        except RenameError as error:
-            raise CommandError(str(error)) from error
-        if verbosity >= 1:
+        report = apply_rename(
+            plan, actor=command_actor("rename_list"), progress=self.progress(verbosity)
+        )
+        self.write_report(report, _("Renamed %(old)s to %(new)s:"), verbosity)
+
+    def carry_on(self, options):
+        """--resume or --rollback of an unfinished rename."""
+        rolling_back = options["rollback"] is not None
+        rename_id = options["rollback"] if rolling_back else options["resume"]
+        rename = find_unfinished(rename_id or None)
+        if options["dry_run"]:
             self.stdout.write(
-                self.style.SUCCESS(
-                    _("Renamed %(old)s to %(new)s:") % {"old": plan.old, "new": plan.new}
+                _(
+                    "Dry run: the rename #%(id)d of %(old)s to %(new)s is unfinished; "
+                    "done: %(steps)s."
                 )
+                % {
+                    "id": rename.pk,
+                    "old": rename.old_name,
+                    "new": rename.new_name,
+                    "steps": self.steps_done(rename),
+                }
             )
-            self.write_lines(report.describe())
-            if report.aliases_output:
-                self.stdout.write(report.aliases_output)
-            if report.follow_up:
-                self.stdout.write(self.style.WARNING(report.follow_up))
+            return
+        if rolling_back:
+            plan = rollback_rename(rename, core_db_url=self.core_db_url(options))
+            if options["verbosity"] >= 1:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        _("Rolled back the rename #%(id)d: the list is %(old)s again.")
+                        % {"id": rename.pk, "old": plan.old}
+                    )
+                )
+            return
+        self.resume(rename, options)
+
+    def resume(self, rename, options):
+        if options["verbosity"] >= 1:
+            self.stdout.write(
+                _("Resuming the unfinished rename #%(id)d of %(old)s to %(new)s (done: %(steps)s).")
+                % {
+                    "id": rename.pk,
+                    "old": rename.old_name,
+                    "new": rename.new_name,
+                    "steps": self.steps_done(rename),
+                }
+            )
+        report = resume_rename(
+            rename,
+            core_db_url=self.core_db_url(options),
+            progress=self.progress(options["verbosity"]),
+        )
+        self.write_report(report, _("Renamed %(old)s to %(new)s:"), options["verbosity"])
+
+    def steps_done(self, rename):
+        names = [step.name for step in rename.steps.all() if step.done_at and not step.undone_at]
+        return ", ".join(names) or _("nothing")
+
+    def core_db_url(self, options):
+        if options["core_db_file"] is not None:
+            return read_db_url(options["core_db_file"])
+        return os.environ.get(DB_URL_VARIABLE) or None
 
     def core_options(self, options):
-        if options["core_db"] is None and options["core_var_dir"] is None:
-            for option in ("force", "mailman_bin"):
+        """Core's side, from --core-var-dir and the database URL (environment or file)."""
+        if options["core_var_dir"] is None:
+            for option in CORE_ONLY_OPTIONS:
                 if options[option]:
                     raise CommandError(
-                        _("--%(option)s goes with --core-db and --core-var-dir.")
+                        _("--%(option)s goes with --core-var-dir.")
                         % {"option": option.replace("_", "-")}
                     )
             return None
-        if options["core_db"] is None or options["core_var_dir"] is None:
-            raise CommandError(_("Give both --core-db and --core-var-dir, or neither."))
-        if not options["core_var_dir"].is_dir():
+        if options["core_renamed_separately"]:
             raise CommandError(
-                _("--core-var-dir %(dir)s is not a folder.") % {"dir": options["core_var_dir"]}
+                _("--core-renamed-separately and --core-var-dir exclude each other.")
+            )
+        db_url = self.core_db_url(options)
+        if not db_url:
+            raise CommandError(
+                _(
+                    "Give Mailman core's database URL in the %(variable)s environment variable "
+                    "or in a file (--core-db-file), never on the command line."
+                )
+                % {"variable": DB_URL_VARIABLE}
             )
         return CoreOptions(
-            db_url=options["core_db"],
+            db_url=db_url,
             var_dir=options["core_var_dir"],
             force=options["force"],
             mailman_bin=options["mailman_bin"],
+            alias_map=options["alias_map"],
         )
+
+    def write_report(self, report, title, verbosity):
+        if verbosity < 1:
+            return
+        plan = report.plan
+        self.stdout.write(self.style.SUCCESS(title % {"old": plan.old, "new": plan.new}))
+        self.write_lines(report.describe())
+        if report.aliases_output:
+            self.stdout.write(report.aliases_output)
+        if report.follow_up:
+            self.stdout.write(self.style.WARNING(report.follow_up))
+
+    def show_history(self, name):
+        renames = history(name)
+        if not renames:
+            self.stdout.write(_("No rename recorded."))
+        for rename in renames:
+            self.stdout.write(
+                _("#%(id)d %(when)s %(old)s -> %(new)s, %(state)s, by %(actor)s")
+                % {
+                    "id": rename.pk,
+                    "when": rename.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "old": rename.old_name,
+                    "new": rename.new_name,
+                    "state": rename.get_state_display(),
+                    "actor": rename.actor,
+                }
+            )
+            if rename.error:
+                self.stdout.write(f"  {rename.error}")
 
     def write_lines(self, lines):
         for line in lines:

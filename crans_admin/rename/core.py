@@ -26,21 +26,27 @@ database; it can be committed before the web one and reverted after the web one
 failed. The SQL is written once with ``%s`` parameters (rewritten to ``?`` for
 SQLite).
 
-:func:`plan_core_rename` only reads and checks; :class:`CoreRename` applies a
-plan in one transaction, then moves the folders, and can revert it.
+:func:`plan_core_rename` only reads and checks; :func:`rename_core_rows` and
+:func:`move_folders` apply a plan, :func:`undo_core_rows` undoes it. Each of them
+looks first at what is done already, so that a rename interrupted anywhere can
+be resumed or undone by running them again. :func:`core_serves_list` asks core's
+REST API about a list, for the web-only renames.
 """
 
 from __future__ import annotations
 
+import base64
+import configparser
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,11 +58,81 @@ PENDED_LIST_ID_KEYS = ("list_id", "_mod_listid", "listid")
 # Folders of the var dir, besides the queues, where core keeps messages of a list.
 SPOOL_FOLDERS = ("queue", "archives/hyperkitty/spool")
 REST_TIMEOUT = 3  # seconds
+# A database host that accepts the connection and never answers must not hang
+# the command or an admin worker.
+CONNECT_TIMEOUT = 5  # seconds
 QUEUE_FILES_SHOWN = 5
+# flufl.lock's lock file holds ``<lock file>|<host>|<pid>|<random>``.
+LOCK_SEPARATOR = "|"
+# Folders that Mailman core creates in its var dir on its first start.
+VAR_DIR_FOLDERS = ("lists", "queue")
+# The environment variable that gives core's database URL (a URL on the command
+# line would be readable by every user in /proc/PID/cmdline).
+DB_URL_VARIABLE = "CRANS_MAILMAN_CORE_DB_URL"
 
 
 class CoreRenameError(Exception):
     """A reason to refuse the core side of a rename; its message is shown as is."""
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    """Where Mailman core's side of a rename is, and what to do around it.
+
+    The command and the admin build it from what they are given; everything
+    in it is checked in one place, :func:`plan_core_rename`.
+    """
+
+    db_url: str
+    var_dir: Path
+    force: bool = False  # skip the check that core is stopped
+    mailman_bin: str | None = None  # run ``mailman aliases`` with it afterwards
+    alias_map: Path | None = None  # the Postfix map of the lists' old addresses
+
+
+def read_db_url(path: Path) -> str:
+    """Core's database URL from a file: the ``[database] url`` of a mailman.cfg, or the URL."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise CoreRenameError(
+            _("Cannot read Mailman core's database URL from %(path)s: %(error)s")
+            % {"path": path, "error": error.strerror or error}
+        ) from error
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+        url = parser.get("database", "url", fallback="")
+    except configparser.Error:
+        url = ""
+    if not url:
+        url = next(
+            (line.strip() for line in text.splitlines() if line.strip() and line[0] not in "#;["),
+            "",
+        )
+    if not url:
+        raise CoreRenameError(
+            _("%(path)s holds no database URL (a URL, or a mailman.cfg with [database] url).")
+            % {"path": path}
+        )
+    return url
+
+
+def _check_var_dir(var_dir: Path) -> None:
+    """Raise ``CoreRenameError`` unless ``var_dir`` looks like Mailman core's var dir."""
+    if not var_dir.is_dir():
+        raise CoreRenameError(
+            _("Mailman core's var dir %(dir)s is not a folder.") % {"dir": var_dir}
+        )
+    missing = [name for name in VAR_DIR_FOLDERS if not (var_dir / name).is_dir()]
+    if missing:
+        raise CoreRenameError(
+            _(
+                "%(dir)s does not look like Mailman core's var dir: it has no %(missing)s "
+                "folder (core creates them on its first start)."
+            )
+            % {"dir": var_dir, "missing": ", ".join(missing)}
+        )
 
 
 @dataclass(frozen=True)
@@ -106,6 +182,17 @@ class CoreRenamePlan:
     old_display_name: str
     old_subject_prefix: str | None
     changes: tuple[RowUpdate | FolderMove, ...]
+    # The old posting address becomes one of the list's acceptable aliases (so
+    # that replies to old threads are not held), unless it is one already.
+    add_alias: bool = True
+
+    @property
+    def old_posting_address(self) -> str:
+        return f"{self.old_list_name}@{self.old_mail_host}"
+
+    @property
+    def new_posting_address(self) -> str:
+        return f"{self.new_list_name}@{self.new_mail_host}"
 
     @property
     def folder_moves(self) -> tuple[FolderMove, ...]:
@@ -134,7 +221,40 @@ class CoreRenamePlan:
                 % {"old": self.old_subject_prefix, "new": self.new_subject_prefix}
             )
         lines.extend(change.describe() for change in self.changes)
+        if self.add_alias:
+            lines.append(
+                _("table acceptablealias: %(address)s added to the list's acceptable aliases")
+                % {"address": self.old_posting_address}
+            )
         return lines
+
+    def to_data(self) -> dict:
+        """The plan as JSON data, for the journal; without the database URL (a secret)."""
+        data = {
+            field.name: getattr(self, field.name)
+            for field in fields(self)
+            if field.name not in ("db_url", "var_dir", "changes")
+        }
+        data["var_dir"] = str(self.var_dir)
+        data["changes"] = [
+            {"table": change.table, "columns": change.columns, "rows": change.rows}
+            if isinstance(change, RowUpdate)
+            else {"source": str(change.source), "target": str(change.target)}
+            for change in self.changes
+        ]
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict, db_url: str) -> CoreRenamePlan:
+        changes = tuple(
+            RowUpdate(**change)
+            if "table" in change
+            else FolderMove(Path(change["source"]), Path(change["target"]))
+            for change in data["changes"]
+        )
+        return cls(
+            **{**data, "db_url": db_url, "var_dir": Path(data["var_dir"]), "changes": changes}
+        )
 
     def reversed(self) -> CoreRenamePlan:
         """The plan that undoes this one (new name -> old name)."""
@@ -302,14 +422,16 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
     try:
         if scheme in ("postgres", "postgresql") and parts.path.strip("/"):
             # libpq reads the URL itself (escapes, ?sslmode=..., ?host=/socket/dir).
-            connection = psycopg2.connect(urlunsplit(parts._replace(scheme="postgresql")))
+            connection = psycopg2.connect(
+                urlunsplit(parts._replace(scheme="postgresql")), connect_timeout=CONNECT_TIMEOUT
+            )
             connection.set_session(readonly=readonly)
             return _CoreDatabase(connection, "%s")
         if scheme == "sqlite" and parts.path.startswith("//"):
             # A URI, so that a missing file is an error instead of a new database.
             mode = "ro" if readonly else "rw"
             uri = f"{Path(parts.path[1:]).as_uri()}?mode={mode}"
-            connection = sqlite3.connect(uri, uri=True)
+            connection = sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT)
             return _CoreDatabase(connection, "?")
     except (psycopg2.Error, sqlite3.Error) as error:
         raise CoreRenameError(
@@ -338,12 +460,16 @@ def _database_errors(db_url: str) -> Iterator[None]:
         ) from error
 
 
-def _check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
-    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no master pid or lock."""
+def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
+    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no live master.
+
+    A ``master.pid`` or ``master.lck`` left by a core that was killed names a
+    process that no longer runs on this host: it does not count.
+    """
     if rest_url is not None:
         _check_rest_silent(rest_url)
     for path in (var_dir / "master.pid", var_dir / "locks" / "master.lck"):
-        if path.exists():
+        if path.exists() and not _stale(path):
             raise CoreRenameError(
                 _(
                     "Mailman core seems to be running: %(path)s exists. Stop it "
@@ -351,6 +477,23 @@ def _check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
                 )
                 % {"path": path}
             )
+
+
+def _stale(path: Path) -> bool:
+    """Whether the pid file or the lock (flufl.lock: ``file|host|pid|random``) names a dead process.
+
+    A lock of another host, or a file that cannot be read, is not stale.
+    """
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return False
+    host, pid = socket.getfqdn(), text.split()[0] if text else ""
+    if LOCK_SEPARATOR in text:
+        _file, host, pid, *_random = text.split(LOCK_SEPARATOR)
+    if host != socket.getfqdn() or not pid.isdigit():
+        return False
+    return not Path(f"/proc/{pid}").exists()
 
 
 def _check_rest_silent(rest_url: str) -> None:
@@ -373,6 +516,27 @@ def _check_rest_silent(rest_url: str) -> None:
     raise CoreRenameError(
         _("Mailman core is running: its REST API answers at %(url)s. Stop it and rename again.")
         % {"url": rest_url}
+    )
+
+
+def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> bool:
+    """Whether core's REST API serves the list ``list_id``; raise ``CoreRenameError`` if unsure."""
+    request = urllib.request.Request(f"{rest_url.rstrip('/')}/3.1/lists/{list_id}")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    try:
+        urllib.request.urlopen(request, timeout=REST_TIMEOUT).close()
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        reason = f"HTTP {error.code}"
+    except OSError as error:  # URLError, or a timeout while reading
+        reason = getattr(error, "reason", error)
+    else:
+        return True
+    raise CoreRenameError(
+        _("Cannot ask Mailman core's REST API %(url)s about %(list)s: %(error)s.")
+        % {"url": rest_url, "list": list_id, "error": reason}
     )
 
 
@@ -429,6 +593,7 @@ def plan_core_rename(
     queued in ``var_dir``.
     """
     var_dir = Path(var_dir)
+    _check_var_dir(var_dir)
     if old_list_id == new_list_id:
         raise CoreRenameError(_("The list %(list)s already has this name.") % {"list": old_list_id})
     if new_list_id != f"{new_list_name}.{new_mail_host}":
@@ -461,6 +626,7 @@ def plan_core_rename(
                 changes=(),
             )
             _check_no_leftovers(database, plan)
+            plan = replace(plan, add_alias=not _has_alias(database, plan))
             rows = tuple(
                 RowUpdate(update.table, update.columns, update.count(database))
                 for update in _updates(plan)
@@ -469,7 +635,7 @@ def plan_core_rename(
         database.rollback()
         database.close()
     if check_stopped:
-        _check_core_stopped(var_dir, rest_url)
+        check_core_stopped(var_dir, rest_url)
         _check_no_queued_messages(var_dir, old_list_id)
     return replace(plan, changes=rows + _folder_moves(plan))
 
@@ -525,102 +691,106 @@ def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
         )
 
 
-def _apply_rows(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
-    """Run the UPDATEs of ``plan`` in the connection's open transaction."""
-    with _database_errors(plan.db_url):
-        updates = _updates(plan)
-        if updates[0].run(database) != 1:
-            raise CoreRenameError(
-                _("Mailman core's list %(list)s disappeared since the plan was made.")
-                % {"list": plan.old_list_id}
-            )
-        for update in updates[1:]:
-            update.run(database)
+def _has_alias(database: _CoreDatabase, plan: CoreRenamePlan) -> bool:
+    """Whether the old posting address is already one of the list's acceptable aliases."""
+    return (
+        database.fetchone(
+            "SELECT 1 FROM acceptablealias a JOIN mailinglist m ON m.id = a.mailing_list_id "
+            "WHERE m.list_id = %s AND a.alias = %s",
+            (plan.old_list_id, plan.old_posting_address),
+        )
+        is not None
+    )
 
 
-def _move_folders(moves: tuple[FolderMove, ...]) -> None:
-    """Move the folders; if one fails, put back those already moved and raise."""
-    done: list[FolderMove] = []
-    try:
-        for move in moves:
-            os.rename(move.source, move.target)
-            done.append(move)
-    except OSError:
-        for move in reversed(done):
-            os.rename(move.target, move.source)
-        raise
+def _list_ids_present(database: _CoreDatabase, plan: CoreRenamePlan) -> set[str]:
+    rows = _rows(
+        database,
+        "SELECT list_id FROM mailinglist WHERE list_id IN (%s, %s)",
+        (plan.old_list_id, plan.new_list_id),
+    )
+    return {list_id for (list_id,) in rows}
 
 
-class CoreRename:
-    """Apply a :class:`CoreRenamePlan` in one transaction of core's database.
+def _rows(database: _CoreDatabase, sql: str, params: tuple) -> list[tuple]:
+    cursor = database.connection.cursor()
+    cursor.execute(sql.replace("%s", database.placeholder), params)
+    return cursor.fetchall()
 
-    ``with CoreRename(plan) as core:`` runs every UPDATE (nothing committed yet);
-    ``core.commit()`` commits and then moves the folders. Leaving the block
-    without ``commit()`` rolls back. After ``commit()``, ``core.revert()``
-    applies the reverse rename (rows and folders) in a new transaction.
+
+def _rename_rows(plan: CoreRenamePlan, *, alias: str) -> bool:
+    """Rename core's rows as ``plan`` says, in one transaction, unless done; say if it was.
+
+    ``alias``: "add" the old posting address to the acceptable aliases (a
+    rename), or "remove" the plan's new one (undoing it), when ``add_alias``.
     """
-
-    def __init__(self, plan: CoreRenamePlan):
-        self.plan = plan
-        self.committed = False
-        self._database: _CoreDatabase | None = None
-
-    def __enter__(self) -> CoreRename:
-        self._database = _connect(self.plan.db_url)
-        try:
-            _apply_rows(self._database, self.plan)
-        except BaseException:
-            self._close()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self._database is not None:
-            if not self.committed:
-                self._database.rollback()
-            self._database.close()
-            self._database = None
-
-    def commit(self) -> None:
-        """Commit the rows, then move the folders (a failed move undoes the rows)."""
-        with _database_errors(self.plan.db_url):
-            self._database.commit()
-        self.committed = True
-        try:
-            _move_folders(self.plan.folder_moves)
-        except OSError as error:
-            _apply(self.plan.reversed(), move_folders=False)
-            self.committed = False
-            raise CoreRenameError(
-                _(
-                    "Moving Mailman core's folders failed (%(error)s): core's database was "
-                    "put back, the list is still %(list)s."
-                )
-                % {"error": error, "list": self.plan.old_list_id}
-            ) from error
-
-    def revert(self) -> None:
-        """Undo a committed rename: the reverse rename of rows and folders."""
-        if not self.committed:
-            raise CoreRenameError(_("Nothing to revert: core's rename was not committed."))
-        _apply(self.plan.reversed())
-        self.committed = False
-
-
-def _apply(plan: CoreRenamePlan, *, move_folders: bool = True) -> None:
-    """Apply ``plan`` in a transaction of its own and commit it (then move its folders)."""
     database = _connect(plan.db_url)
     try:
-        _apply_rows(database, plan)
         with _database_errors(plan.db_url):
+            present = _list_ids_present(database, plan)
+            if present == {plan.new_list_id}:
+                return False
+            if present != {plan.old_list_id}:
+                raise CoreRenameError(
+                    _(
+                        "Mailman core's database holds %(found)s, where %(old)s or %(new)s "
+                        "was expected: fix it by hand."
+                    )
+                    % {
+                        "found": ", ".join(sorted(present)) or _("neither list"),
+                        "old": plan.old_list_id,
+                        "new": plan.new_list_id,
+                    }
+                )
+            for update in _updates(plan):
+                update.run(database)
+            if plan.add_alias and alias == "add":
+                database.execute(
+                    "INSERT INTO acceptablealias (mailing_list_id, alias) "
+                    "SELECT id, %s FROM mailinglist WHERE list_id = %s",
+                    (plan.old_posting_address, plan.new_list_id),
+                )
+            elif plan.add_alias and alias == "remove":
+                database.execute(
+                    "DELETE FROM acceptablealias WHERE alias = %s AND mailing_list_id = "
+                    "(SELECT id FROM mailinglist WHERE list_id = %s)",
+                    (plan.new_posting_address, plan.new_list_id),
+                )
             database.commit()
+            return True
     finally:
         database.close()
-    if move_folders:
-        _move_folders(plan.folder_moves)
+
+
+def rename_core_rows(plan: CoreRenamePlan) -> bool:
+    """Rename the list in core's database (rows and acceptable alias), unless it is done."""
+    return _rename_rows(plan, alias="add")
+
+
+def undo_core_rows(plan: CoreRenamePlan) -> bool:
+    """Give the list its old name back in core's database, unless it has it."""
+    return _rename_rows(plan.reversed(), alias="remove")
+
+
+def move_folders(moves: tuple[FolderMove, ...]) -> None:
+    """Move each folder that is still at its source; a folder at its target is done."""
+    for move in moves:
+        move_folder(move.source, move.target)
+
+
+def move_folder(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target`` (absent or an empty folder), unless it was moved already."""
+    if not source.exists():
+        return  # moved by an interrupted run, or undone
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if target.exists():
+        raise CoreRenameError(
+            _("%(source)s cannot move: %(target)s exists too. Fix it by hand.")
+            % {"source": source, "target": target}
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(source, target)
 
 
 def run_mailman_aliases(mailman_bin: str, config: str | Path | None = None) -> str:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.contrib.auth import get_user_model
+from django.db.models.signals import pre_delete, pre_save
+
+
+class CransAdminConfig(AppConfig):
+    name = "crans_admin"
+
+    def ready(self) -> None:
+        from .users import keep_a_superuser_on_delete, keep_a_superuser_on_save
+
+        # Every path, third-party pages included (django-mailman3's account deletion).
+        pre_save.connect(keep_a_superuser_on_save, sender=get_user_model())
+        pre_delete.connect(keep_a_superuser_on_delete, sender=get_user_model())

@@ -1,0 +1,159 @@
+"""System checks: Crans' settings are the ones in effect, whole.
+
+Debian's settings.py ignores an ImportError from /etc/mailman3/mailman-web.py
+and a hand-written INSTALLED_APPS can drop an app or reorder the theme: both
+leave a site that runs without a word. These checks turn what the bundle can
+see of it into errors (``mailman-web check``, and every command and start-up).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, requires, version
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error
+
+from .accounts import LOGIN_METHODS_SINCE, SIGNUP_FIELDS_SINCE, allauth_version
+
+THEME = "mailman_crans_theme"
+REQUIRED_APPS = (
+    THEME,
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth_cas_crans",
+    "crans_admin",
+)
+PROVIDER = "crans"
+SETTINGS_MODULE = "crans_mailman_web_settings.production"
+DISTRIBUTION = "crans-mailman-web"
+# The apps whose versions the bundle pins, the extra "mailman-web" included
+# (Debian's mailman3-web provides them without pip checking the pins).
+PINNED = ("Django", "django-allauth", "django-mailman3", "postorius", "hyperkitty")
+
+
+def check_crans_settings(**kwargs: Any) -> list[Error]:
+    """Report what keeps Crans' settings, theme, CAS login or commands from being active."""
+    return [
+        *check_settings_module(hasattr(settings, "CRANS_SETTINGS_BASE")),
+        *check_installed_apps(list(settings.INSTALLED_APPS)),
+        *check_providers(getattr(settings, "SOCIALACCOUNT_PROVIDERS", {})),
+        *check_account_setting_names(allauth_version(), set(dir(settings))),
+        *check_pinned_versions(),
+    ]
+
+
+def check_settings_module(imported: bool) -> list[Error]:
+    """Report settings that did not import Crans' (``imported``: they did)."""
+    if imported:
+        return []
+    return [
+        Error(
+            "Crans' settings are not in effect: the settings module "
+            f"{settings.SETTINGS_MODULE!r} does not import them.",
+            hint=f"Make /etc/mailman3/mailman-web.py `from {SETTINGS_MODULE} import *`.",
+            id="crans.E001",
+        )
+    ]
+
+
+def check_installed_apps(apps: list[str]) -> list[Error]:
+    """Report the theme not first, and Crans' apps missing."""
+    errors = []
+    if apps and apps[0] != THEME:
+        errors.append(
+            Error(
+                f"{THEME!r} is not the first of INSTALLED_APPS (the first is {apps[0]!r}): "
+                "the templates of the apps before it win over the Crans theme.",
+                hint=f"Put {THEME!r} first.",
+                id="crans.E002",
+            )
+        )
+    missing = [app for app in REQUIRED_APPS if app not in apps]
+    if missing:
+        errors.append(
+            Error(
+                f"INSTALLED_APPS lacks {', '.join(missing)}.",
+                hint="Keep the INSTALLED_APPS of Crans' settings.",
+                id="crans.E003",
+            )
+        )
+    return errors
+
+
+def check_providers(providers: dict[str, Any]) -> list[Error]:
+    """Report SOCIALACCOUNT_PROVIDERS without Crans' CAS."""
+    if PROVIDER in providers:
+        return []
+    return [
+        Error(
+            f"SOCIALACCOUNT_PROVIDERS has no {PROVIDER!r} entry: no login through Crans' CAS.",
+            hint="Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings.",
+            id="crans.E004",
+        )
+    ]
+
+
+def check_account_setting_names(allauth: tuple[int, int], names: set[str]) -> list[Error]:
+    """Report the settings among ``names`` that django-allauth ``allauth`` ignores."""
+    newer = {"ACCOUNT_LOGIN_METHODS": LOGIN_METHODS_SINCE}
+    newer["ACCOUNT_SIGNUP_FIELDS"] = SIGNUP_FIELDS_SINCE
+    return [
+        Error(
+            f"{name} is set, but django-allauth {'.'.join(map(str, allauth))} ignores it "
+            f"(it appeared in {'.'.join(map(str, since))}).",
+            hint="Keep the values that Crans' settings choose for the installed django-allauth.",
+            id="crans.E005",
+        )
+        for name, since in newer.items()
+        if allauth < since and name in names
+    ]
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """Return the leading numbers of a version: "65.0.2" -> (65, 0, 2)."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+def pins() -> dict[str, list[tuple[str, str]]]:
+    """Return the bundle's ``>=`` and ``<`` pins of ``PINNED``, from its metadata."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for requirement in requires(DISTRIBUTION) or []:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement).group()
+        if name in PINNED:
+            found[name] = re.findall(r"(>=|<)\s*([0-9.]+)", requirement.split(";")[0])
+    return found
+
+
+def installed_version(name: str) -> str | None:
+    """Return the installed version of the distribution ``name``, None when absent."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def check_pinned_versions(installed_version=installed_version) -> list[Error]:
+    """Report an installed app outside the versions the bundle's pins allow."""
+    errors = []
+    for name, specifiers in pins().items():
+        installed = installed_version(name)
+        if installed is None:
+            continue  # Not installed: INSTALLED_APPS or the import fails loudly.
+        allowed = all(
+            version_tuple(installed) >= version_tuple(bound)
+            if operator == ">="
+            else version_tuple(installed) < version_tuple(bound)
+            for operator, bound in specifiers
+        )
+        if not allowed:
+            pin = ",".join(operator + bound for operator, bound in specifiers)
+            errors.append(
+                Error(
+                    f"{name} {installed} is installed; Crans' bundle needs {name}{pin}.",
+                    hint="Install a version that the bundle supports.",
+                    id="crans.E006",
+                )
+            )
+    return errors

@@ -1,0 +1,136 @@
+"""A Debian 13 (trixie) root filesystem with Debian's mailman3-web, cached between runs.
+
+``debian_root(folder)`` unpacks into ``folder`` a root filesystem made once by
+``debootstrap --variant=minbase trixie`` from the Debian mirror of this
+machine's own apt sources, with ``apt-get install --no-install-recommends``
+of ``PACKAGES`` (no service started: ``policy-rc.d`` exits 101). The made
+root filesystem is kept as a tar file under ``CACHE_DIR``, named after a hash
+of what makes it (suite, mirror, packages, this file's recipe version).
+``mounted_proc(root)`` mounts ``/proc`` inside for the time of a ``with``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+SUITE = "trixie"
+# The README's Debian 13 packages (tests/test_debian13.py checks the README says so).
+PACKAGES = ("mailman3-web", "python3-pip")
+CACHE_DIR = Path(os.environ.get("CRANS_DEBIAN_CACHE_DIR", "/var/cache/crans-mailman-web"))
+RECIPE_VERSION = "1"
+APT_SOURCES = Path("/etc/apt")
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def debian_mirror(apt_dir: Path = APT_SOURCES) -> str:
+    """Return the Debian mirror of this machine's apt sources (not the security one)."""
+    uris = []
+    for path in sorted((apt_dir / "sources.list.d").glob("*.sources")):
+        uris += re.findall(r"^URIs:\s*(\S+)", path.read_text(), flags=re.MULTILINE)
+    for path in [apt_dir / "sources.list", *sorted((apt_dir / "sources.list.d").glob("*.list"))]:
+        if path.exists():
+            uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", path.read_text(), re.MULTILINE)
+    mirrors = [uri for uri in uris if "security" not in uri]
+    if not mirrors:
+        raise RuntimeError(f"No Debian mirror in the apt sources of {apt_dir}")
+    return mirrors[0]
+
+
+def chroot(root: Path, *command: str, user: str | None = None, env=None, **kwargs):
+    """Run ``command`` inside ``root`` with a clean environment (and as ``user``)."""
+    userspec = [f"--userspec={user}:{user}"] if user else []
+    environment = {"PATH": PATH, "HOME": "/tmp", "LC_ALL": "C.UTF-8", **(env or {})}
+    assignments = [f"{name}={value}" for name, value in environment.items()]
+    return subprocess.run(
+        ["chroot", *userspec, str(root), "env", "-i", *assignments, *command],
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
+def checked(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """Return ``result``, or fail with its command and output."""
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(result.args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@contextlib.contextmanager
+def mounted_proc(root: Path) -> Iterator[None]:
+    """Mount ``/proc`` inside ``root`` for the time of the block, then unmount it."""
+    mount = ["mount", "-t", "proc", "proc", str(root / "proc")]
+    checked(subprocess.run(mount, capture_output=True, text=True))
+    try:
+        yield
+    finally:
+        checked(subprocess.run(["umount", str(root / "proc")], capture_output=True, text=True))
+
+
+def cache_path(mirror: str) -> Path:
+    """The cached root filesystem for ``mirror``: named after what makes it."""
+    recipe = "\n".join([RECIPE_VERSION, SUITE, mirror, *sorted(PACKAGES)])
+    return CACHE_DIR / f"{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}.tar"
+
+
+def build(root: Path, mirror: str) -> None:
+    """debootstrap ``root`` and install ``PACKAGES`` without starting any service."""
+    checked(
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", SUITE, str(root), mirror],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+    )
+    policy = root / "usr" / "sbin" / "policy-rc.d"
+    policy.write_text("#!/bin/sh\n# No service starts in this root filesystem.\nexit 101\n")
+    policy.chmod(0o755)
+    environment = {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
+    with mounted_proc(root):
+        checked(chroot(root, *install, env=environment, timeout=1800))
+        checked(chroot(root, "apt-get", "clean", timeout=300))
+
+
+def debian_root(folder: Path) -> Path:
+    """Unpack the cached root filesystem into ``folder`` (making the cache on first use)."""
+    cached = cache_path(debian_mirror())
+    if not cached.exists():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=CACHE_DIR))
+        try:
+            made = scratch / "root"
+            build(made, debian_mirror())
+            partial = scratch / cached.name
+            checked(subprocess.run(["tar", "-C", str(made), "-cf", str(partial), "."]))
+            partial.rename(cached)  # Only a whole tar file ever has the cached name.
+        finally:
+            unmount_under(scratch)  # debootstrap mounts /proc and /sys while it works
+            shutil.rmtree(scratch)
+    folder.mkdir(parents=True, exist_ok=True)
+    checked(subprocess.run(["tar", "-C", str(folder), "-xf", str(cached)], capture_output=True))
+    return folder
+
+
+def unmount_under(folder: Path) -> None:
+    """Unmount whatever is still mounted below ``folder``, deepest first."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount in sorted((m for m in mounts if m.startswith(f"{folder}/")), reverse=True):
+        checked(subprocess.run(["umount", "--lazy", mount], capture_output=True, text=True))
+
+
+def remove(root: Path) -> None:
+    """Remove an unpacked root filesystem, nothing mounted inside it any more."""
+    unmount_under(root)
+    shutil.rmtree(root)
