@@ -41,8 +41,16 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(LOCAL_DIR / "mailman-web.db"),
+        # The web server and the task queue write to the same file: wait for
+        # the other's lock rather than fail at once with "database is locked".
+        "OPTIONS": {"timeout": 30},
     }
 }
+# Tasks (hyperkitty's caches and thread positions) run in the process that
+# queues them: SQLite takes one writer at a time, and the task queue's
+# workers and monitor, each in a transaction of its own, fail at once with
+# "database is locked" when they meet (a timeout does not help there).
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]  # noqa: F405
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"

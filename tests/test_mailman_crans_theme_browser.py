@@ -109,6 +109,31 @@ def test_login_page_in_french(live_server, browser_page, pages):
     assert watched.problems() == []
 
 
+# The search box's placeholder: its text's width in the box's font, and the room for it.
+PLACEHOLDER_FIT = """() => {
+    const box = document.querySelector("nav#navbar-main input.search");
+    const style = getComputedStyle(box);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = style.font;
+    return [box.placeholder, context.measureText(box.placeholder).width,
+            box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+}"""
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_search_placeholder_is_not_cut(live_server, browser_page, pages, language):
+    """From 768 pixels on (narrower, the navbar folds and hides the box), 800 the tightest."""
+    for width in (800, DESKTOP["width"]):
+        watched = browser_page(
+            live_server.url, viewport={"width": width, "height": 900}, language=language
+        )
+        for page in ("hyperkitty-index", "list-overview"):
+            watched.goto(pages[page])
+            text, needed, room = watched.page.evaluate(PLACEHOLDER_FIT)
+            assert needed <= room, (language, width, page, text, needed, room)
+        assert watched.problems() == []
+
+
 def test_login_works_without_javascript(live_server, browser_page, pages):
     watched = browser_page(live_server.url, viewport=MOBILE, javascript=False)
     watched.goto(pages["login"])

@@ -82,6 +82,13 @@ def test_every_string_of_the_theme_templates_shows_in_french(tmp_path):
     [
         ("Log in with your Crans account", "Se connecter avec son compte Crans"),
         ("Crans website", "Site du Crans"),
+        # Hyperkitty's own French says "proviennent de Les 30 derniers jours".
+        ("The following statistics are from", "Les statistiques qui suivent portent sur"),
+        ("the past <strong>30</strong> days:", "les <strong>30</strong> derniers jours :"),
+        # The date of the overview's threads (upstream: "lun Nov 30, 2:02 après-midi").
+        ("D M j, g:i a", "D j N, H:i"),
+        # Postorius' French has it fuzzy, as "S'identifier" (sign in).
+        ("Sign Out", "Se déconnecter"),
     ],
 )
 def test_french_wording(english, french):

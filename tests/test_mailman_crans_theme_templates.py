@@ -23,6 +23,7 @@ from django.contrib.sites.models import Site
 from django.template import engines
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import translation
 from hyperkitty.models import Email
 
 from tests.allauth_versions import AUTH_ERROR_STATUS
@@ -120,7 +121,22 @@ def member(db, client):
     return user
 
 
-# What the theme overrides (as little as it can), and its own includes.
+# Upstream pages whose title drops their layout's (and so the Site's name): the
+# theme's page extends upstream's and adds the Site's name after its title.
+TITLED = {
+    "account/email.html",
+    "socialaccount/login.html",
+    "postorius/user/manage.html",
+    "postorius/user/confirm_delete.html",
+    "postorius/lists/template_list.html",
+    "postorius/lists/template_add.html",
+    "postorius/lists/template_update.html",
+    "postorius/lists/template_delete.html",
+    "postorius/domain/template_index.html",
+    "postorius/domain/template_add.html",
+    "postorius/domain/template_delete.html",
+}
+# What the theme overrides (as little as it can), and its own includes and error pages.
 OVERRIDDEN = {
     "hyperkitty/base.html",
     "hyperkitty/navbar-brand.html",
@@ -130,11 +146,21 @@ OVERRIDDEN = {
     "allauth/layouts/base.html",
     "allauth/elements/button.html",
     "admin/base_site.html",
+    "admin/login.html",
+    "account/base.html",
+    "hyperkitty/fragments/overview_threads.html",
+    "hyperkitty/threads/summary_thread_large.html",
+    *TITLED,
 }
 OWN = {
     "mailman_crans_theme/favicon.html",
     "mailman_crans_theme/logo.html",
     "mailman_crans_theme/footer_links.html",
+    "mailman_crans_theme/login_fields.html",
+    "mailman_crans_theme/error_page.html",
+    "404.html",
+    "403.html",
+    "500.html",
 }
 
 
@@ -159,9 +185,19 @@ REPLACED_LINES = {
         '<link rel="shortcut icon" href="{% static \'hyperkitty/img/favicon.ico\' %}" />',
         '<footer class="footer">',
         '<p class="text-muted">',
+        "<title>{% block head_title %}{{ site_name }}{% endblock %}</title>",
         # {% hyperkitty_stylesheet %}: Debian's hyperkitty links a precompiled CSS.
         '<link rel="stylesheet" type="text/x-scss" media="all" '
         "href=\"{% static 'hyperkitty/sass/hyperkitty.scss' %}\" />",
+    },
+    ("hyperkitty", "hyperkitty/fragments/overview_threads.html"): {
+        '{{ thread.date_active|date:"D M j, g:i a" }}',
+    },
+    ("hyperkitty", "hyperkitty/threads/summary_thread_large.html"): {
+        "by {{ thread.starting_email.sender_name|default:thread.starting_email.sender.address"
+        "|escapeemail }}",
+        '<!-- {% trans "participants" %} -->',
+        '<!-- {% trans "comments" %} -->',
     },
     ("postorius", "postorius/base.html"): {
         '<html lang="en">',
@@ -180,17 +216,34 @@ REPLACED_LINES = {
         'of your existing third party accounts. Or, <a href="{{ signup_url }}">sign up</a>',
         "for a {{ site_name }} account and sign in below:{% endblocktrans %}</p>",
         "{% else %}",
+        # Replaced: the local form takes a username or an address, and says so;
+        # allauth's "Forgot your password?" link under the password is the one kept.
+        "<p>{% blocktrans with site.name as site_name %}If you have a {{ site_name }}",
+        "account that you haven't yet linked to any third party account, you must log",
+        "in with your account's email address and password and once logged in, you can",
+        "link your third party accounts via the Account Connections tab on your user",
+        "profile page.{% endblocktrans %}</p>",
+        "{% bootstrap_form_horizontal form 2 4 %}",
+        "&nbsp;",
+        '<a href="{% url \'account_reset_password\' %}">{% trans "Forgot Password?" %}</a>',
     },
     ("django_mailman3", "socialaccount/snippets/provider_list.html"): set(),
     ("allauth", "allauth/elements/button.html"): set(),
 }
 
 
+def as_static_tag(line: str) -> str:
+    """A line naming a static file with {% get_static_prefix %}, as upstream does ({% static %})."""
+    return re.sub(r"\{% get_static_prefix %\}([^\"' ]+)", r"{% static '\1' %}", line)
+
+
 @pytest.mark.parametrize(("app", "name"), sorted(REPLACED_LINES))
 def test_copied_template_keeps_every_other_upstream_line(app, name):
     upstream_file = Path(__import__(app).__file__).parent / "templates" / name
     upstream = {line.strip() for line in upstream_file.read_text().splitlines()}
-    copy = {line.strip() for line in (THEME_TEMPLATES / name).read_text().splitlines()}
+    copy = {
+        as_static_tag(line.strip()) for line in (THEME_TEMPLATES / name).read_text().splitlines()
+    }
     assert upstream - copy == REPLACED_LINES[(app, name)]
 
 
@@ -379,3 +432,171 @@ def test_postorius_pages_keep_upstream_content_with_crans_look(client, crans_lis
         assert "Info Crans" in main_content(themed)
         assert_crans_look(themed, POSTORIUS_CREDITS)
         assert "mailman_logo_small_trans.png" not in themed
+
+
+def test_admin_error_message_looks_like_an_error(rf, site_name):
+    """mailman-web tags errors "danger"; the admin's stylesheet styles "error"."""
+    from django.contrib import admin, messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = rf.get(reverse("admin:index"))
+    request.user = get_user_model().objects.create_superuser("root", "root@crans.org", "pw")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    messages.error(request, "The last active superuser cannot be removed.")
+    messages.success(request, "Saved.")
+    html = admin.site.index(request).render().content.decode()
+    assert '<li class="danger error">The last active superuser cannot be removed.</li>' in html
+    assert '<li class="success">Saved.</li>' in html
+
+
+def test_admin_login_offers_the_crans_account(client, site_name):
+    html = client.get(reverse("admin:login") + "?next=/admin/").content.decode()
+    button = re.search(r'<a title="[^"]*" class="[^"]*crans-login-button"\s+href="([^"]+)"', html)
+    assert button, "no Crans login button on the admin's login page"
+    assert button.group(1).startswith("/accounts/crans/login/?")
+    assert "next=%2Fadmin%2F" in button.group(1)
+    assert html.index("crans-login-button") < html.index('id="login-form"')
+    assert 'name="username"' in html  # the admin's own form is still there
+
+
+def title(html: str) -> str:
+    return " ".join(re.search(r"<title>(.*?)</title>", html, re.S).group(1).split())
+
+
+@pytest.mark.parametrize(
+    ("url_name", "page_title"),
+    [
+        ("account_login", "Sign In"),
+        ("account_signup", "Signup"),
+        ("account_reset_password", "Password Reset"),
+        ("account_reset_password_done", "Password Reset"),
+        ("socialaccount_login_cancelled", "Login Cancelled"),
+        ("hk_root", "Available lists"),
+    ],
+)
+def test_page_title_ends_with_the_site_name(client, site_name, url_name, page_title):
+    html = client.get(reverse(url_name)).content.decode()
+    assert title(html) == f"{page_title} - {SITE_NAME}"
+
+
+def test_account_page_title_ends_with_the_site_name(client, member, site_name):
+    html = client.get(reverse("account_email")).content.decode()
+    assert title(html) == f"Account - {SITE_NAME}"
+    html = client.get(reverse("mm_user_profile")).content.decode()
+    assert title(html) == f"User Profile - {SITE_NAME}"
+
+
+def test_login_page_has_one_password_reset_link_and_names_both_logins(client, site_name):
+    html = client.get(reverse("account_login")).content.decode()
+    assert html.count(f'href="{reverse("account_reset_password")}"') == 1
+    start = html.index('<form class="login')
+    form = html[start : html.index("</form>", start)]
+    assert re.search(r'<label[^>]*for="id_login">\s*Username or e-mail address\s*</label>', form)
+    assert "log in with its username or e-mail address" in " ".join(html.split())
+    assert "email address and password" not in html
+    french = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Nom d'utilisateur ou adresse e-mail" in french
+    assert "son nom d'utilisateur ou son adresse e-mail" in french
+
+
+def error_page_look(html: str) -> None:
+    assert f'<img class="crans-logo" src="/static/{THEME}/img/crans-logo.svg" alt="Crans"' in html
+    assert f'href="/static/{THEME}/css/crans.css"' in html
+    assert f'href="{WIKI_URL}"' in html
+
+
+def test_not_found_page_is_themed(client, site_name):
+    response = client.get("/hyperkitty/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    error_page_look(html)
+    assert title(html) == f"Page not found - {SITE_NAME}"
+    assert f'<span class="crans-site-name">{SITE_NAME}</span>' in html
+    french = client.get("/hyperkitty/no-such-page/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "<h1>Page non trouvée</h1>" in french.content.decode()
+
+
+def test_permission_denied_page_is_themed(rf, site_name):
+    from django.core.exceptions import PermissionDenied
+    from django.views.defaults import permission_denied
+
+    request = rf.get("/admin/secret/")
+    request.user = get_user_model()()
+    with translation.override("en"):
+        response = permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    html = response.content.decode()
+    error_page_look(html)
+    assert title(html) == f"Access denied - {SITE_NAME}"
+
+
+# Run in a process of its own, whose database is a closed port.
+SERVER_ERROR_WITHOUT_DATABASE = """
+import django
+django.setup()
+from django.db import OperationalError, connection
+from django.test import Client
+try:
+    connection.ensure_connection()
+except OperationalError:
+    print("database unreachable")
+client = Client(raise_request_exception=False)
+for path, language in (("/hyperkitty/", "en"), ("/no-such-page/", "fr")):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=language, HTTP_HOST="127.0.0.1")
+    print(response.status_code)
+    print(response.content.decode())
+    print("=====")
+"""
+
+
+def test_server_error_page_is_themed_with_the_database_down(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    closed_port = "9"  # discard: nothing listens there
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.test",
+        "MAILMAN_WEB_LOCAL_DIR": str(tmp_path),
+        "MAILMAN_WEB_DB_PORT": closed_port,
+        "MAILMAN_WEB_DB_HOST": "127.0.0.1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SERVER_ERROR_WITHOUT_DATABASE],
+        cwd=THEME_TEMPLATES.parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("database unreachable\n")
+    english, french = result.stdout.removeprefix("database unreachable\n").split("=====")[:2]
+    for html in (english, french):
+        assert html.strip().startswith("500")
+        error_page_look(html)
+    assert "<h1>Server error</h1>" in english
+    assert "<title>Server error - Crans</title>" in english
+    assert "<h1>Erreur du serveur</h1>" in french
+    assert '<html lang="fr">' in french
+
+
+def test_overview_and_thread_list_in_french(client, archives, site_name):
+    """Hyperkitty's French leaves these in English or garbled; the theme's catalogue fixes them."""
+    name = archives.tresorier.name
+    overview = client.get(
+        reverse("hk_list_overview", args=[name]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert ">Actifs</a>" in overview
+    assert ">Populaires</a>" in overview
+    assert "portent sur </span>" in overview
+    assert "proviennent de" not in overview
+    assert 'placeholder="Rechercher ici"' in overview
+    latest = client.get(
+        reverse("hk_archives_latest", args=[name]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Démarrer une nouvelle discussion" in latest
+    assert re.search(r">\s*par \S", latest)
+    assert not re.search(r">\s*by \S", latest)

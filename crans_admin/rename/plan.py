@@ -257,7 +257,8 @@ def plan_rename(
         raise RenameError(
             _(
                 "mailman-web knows no mail domain %(domain)r (it knows %(domains)s): "
-                "allow a new domain explicitly to use it."
+                "allow a new domain explicitly to use it (rename_list --new-domain, or the "
+                "admin's box to allow a new mail domain)."
             )
             % {"domain": new_name.domain, "domains": ", ".join(sorted(domains))}
         )
