@@ -2,17 +2,21 @@
 """Run mailman-web with this bundle: the embedded default settings unless told otherwise.
 
 With the embedded default, the database is ``var/mailman-web.db`` of this
-clone, whatever the current folder. A command other than ``migrate`` (or a
-request for help) stops with a message when that database does not exist
-yet, rather than failing with "no such table" on an empty file.
+clone, whatever the current folder. A command that reads the database stops
+with a message when that database does not exist yet, rather than failing
+with "no such table" on an empty file.
 """
 
 import os
 import sys
 from pathlib import Path
 
-# Commands that need no database, or create it.
-WITHOUT_DATABASE = {"migrate", "help", "--help", "-h", "version", "--version"}
+# Commands that need no database, create it, or report its absence themselves.
+WITHOUT_DATABASE = {
+    *("migrate", "help", "--help", "-h", "version", "--version"),
+    *("check", "diffsettings", "collectstatic", "findstatic", "compress"),
+    *("compilemessages", "makemessages", "crans_settings", "crans_doctor"),
+}
 
 
 def missing_database(local_dir: Path) -> Path | None:

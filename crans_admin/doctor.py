@@ -1173,6 +1173,8 @@ def check_tasks(timeout: float) -> Finding:
         "Start mailman-web's task queue (mailman-web qcluster, e.g. systemctl start "
         "mailman3-web-qcluster); without it hyperkitty's caches and list details go stale."
     )
+    if Conf.SYNC:
+        return ok(_("Tasks run in the process that queues them (Q_CLUSTER sync): no cluster."))
     now = timezone.now()
     if Conf.ORM:
         waiting = OrmQ.objects.using(Conf.ORM).filter(lock__lt=now - QUEUE_STALL)
