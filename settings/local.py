@@ -27,7 +27,9 @@ def local_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-DEBUG = True
+# Django's debug pages (tracebacks, the URL list on a 404) while developing;
+# MAILMAN_WEB_DEBUG=0 shows the site's own error pages, as the demo does.
+DEBUG = setting("MAILMAN_WEB_DEBUG", "1") != "0"
 # Use the offline compression that `manage.py compress` prepared, as in
 # production: without it every hyperkitty page runs sassc (~300 ms).
 COMPRESS_ENABLED = True

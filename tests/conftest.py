@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite; real servers live in tests/fixtures/."""
+"""Fixtures shared by the whole suite; tests/fixtures/ starts the servers of devstack/."""
 
 import os
 import subprocess

@@ -22,14 +22,8 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.fixtures.cas_server import (
-    MEMBERS,
-    Browser,
-    CasServer,
-    CasUser,
-    assert_error_page,
-    provider_settings,
-)
+from devstack.cas_server import CasServer, CasUser
+from tests.fixtures.cas_server import MEMBERS, Browser, assert_error_page, provider_settings
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()

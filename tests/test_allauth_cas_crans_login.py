@@ -25,10 +25,10 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from allauth_cas_crans.models import ServiceTicket
+from devstack.cas_server import CasUser
 from tests.fixtures.cas_server import (
     MEMBERS,
     Browser,
-    CasUser,
     assert_error_page,
     provider_settings,
     service_of,

@@ -1,6 +1,6 @@
 """crans_doctor against a real stack: all ok when healthy, then each fault found with its fix.
 
-The stack is the demo's (tests/stack.py), started once for the module on free
+The stack is the demo's (devstack/demo.py), started once for the module on free
 ports: an SMTP sink, Mailman core 3.3.10 on its own PostgreSQL database (its
 archiver posting to mailman-web), the CAS server, the task queue (qcluster)
 and mailman-web itself in a thread of this process, on the test database;
@@ -47,17 +47,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks, template_files
 from crans_admin.models import ListRename
-from tests.fixtures.archives import haystack_connections, index_list
-from tests.fixtures.cas_server import CasServer
-from tests.fixtures.mailman_core import (
-    TEST_START_TIMEOUT,
-    MailmanCore,
-    SMTPSink,
-    core_database,
-    free_port,
-)
-from tests.fixtures.search_index import ENGINES
-from tests.stack import (
+from devstack.cas_server import CasServer
+from devstack.core import MailmanCore, SMTPSink
+from devstack.demo import (
     LISTS,
     MAIL_DOMAIN,
     REPO,
@@ -69,9 +61,12 @@ from tests.stack import (
     set_site,
     start_core,
     start_task_queue,
-    stop_process,
     wait_until_archived,
 )
+from devstack.postgresql import core_database
+from devstack.processes import free_port, stop_process
+from tests.fixtures.archives import haystack_connections, index_list
+from tests.fixtures.search_index import ENGINES
 from tests.test_crans_admin_translations import compare_with_catalog
 
 # Demo messages archived per list: enough for threads, an index, drift.
@@ -132,14 +127,11 @@ def stack(django_db_setup, django_db_blocker, mailman_core_venv, tmp_path_factor
         sink = running.enter_context(SMTPSink(folder / "sent-mail", free_port()))
         core = MailmanCore(
             folder / "core",
-            rest_port=free_port(),
-            lmtp_port=free_port(),
-            smtp_port=sink.port,
-            database_url=running.enter_context(core_database()),
+            running.enter_context(core_database()),
+            sink.port,
             archiver_base_url=f"{site}/archives/",
             archiver_key=settings.MAILMAN_ARCHIVER_KEY,
             venv=mailman_core_venv,
-            start_timeout=TEST_START_TIMEOUT,
         )
         running.callback(core.stop)
         cas = CasServer(folder / "cas")

@@ -9,9 +9,9 @@ from django.urls import reverse
 from hyperkitty.models import MailingList
 
 from crans_admin.models import ListRename
+from devstack.processes import free_port
 from tests.fixtures.archives import message, search
 from tests.fixtures.archives import snapshot_without_journal as snapshot_database
-from tests.fixtures.mailman_core import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"

@@ -40,13 +40,9 @@ from crans_admin.rename.core import (
     run_mailman_aliases,
     undo_core_rows,
 )
-from tests.fixtures.mailman_core import (
-    TEST_START_TIMEOUT,
-    MailmanCore,
-    SMTPSink,
-    core_database,
-    free_port,
-)
+from devstack.core import MailmanCore, SMTPSink
+from devstack.postgresql import core_database
+from devstack.processes import free_port, wait_until
 
 DOMAIN = "lists.example.org"
 OTHER_DOMAIN = "asso.example.org"
@@ -136,15 +132,6 @@ def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:
 
 def decoded(header: str) -> str:
     return str(make_header(decode_header(header)))
-
-
-def wait_until(condition, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Mailman core did not {what} within {timeout} s")
-        time.sleep(0.25)
-    return result
 
 
 def queued_files(core: MailmanCore) -> list[Path]:
@@ -364,12 +351,9 @@ def stopped_core(tmp_path_factory, mailman_core_venv, templates_base):
     with core_database() as database_url, SMTPSink(folder / "sent-mail", free_port()) as sink:
         core = MailmanCore(
             folder / "core",
-            rest_port=free_port(),
-            lmtp_port=free_port(),
-            smtp_port=sink.port,
-            database_url=database_url,
+            database_url,
+            sink.port,
             venv=mailman_core_venv,
-            start_timeout=TEST_START_TIMEOUT,
             extra_config=QUICK_BOUNCES,
         )
         core.write_config()

@@ -39,15 +39,10 @@ from whoosh import index as whoosh_index
 
 from crans_admin.models import ListRename
 from crans_admin.rename.journal import unfinished_renames
+from devstack.core import MailmanCore, SMTPSink
+from devstack.postgresql import administer_postgresql, core_database
+from devstack.processes import free_port
 from tests.fixtures.archives import snapshot_folder, snapshot_without_journal
-from tests.fixtures.mailman_core import (
-    TEST_START_TIMEOUT,
-    MailmanCore,
-    SMTPSink,
-    administer_postgresql,
-    core_database,
-    free_port,
-)
 
 REPO = Path(__file__).resolve().parent.parent
 OLD = "tresorier@lists.crans.org"
@@ -83,26 +78,14 @@ def core_template(tmp_path_factory, mailman_core_venv):
     """Core's database and var dir with the list tresorier (a member, an owner, a template)."""
     folder = tmp_path_factory.mktemp("journal-core")
     with core_database() as database_url, SMTPSink(folder / "sent-mail", free_port()) as sink:
-        core = MailmanCore(
-            folder / "core",
-            rest_port=free_port(),
-            lmtp_port=free_port(),
-            smtp_port=sink.port,
-            database_url=database_url,
-            venv=mailman_core_venv,
-            start_timeout=TEST_START_TIMEOUT,
-        )
-        core.write_config()
-        core.start()
-        try:
+        core = MailmanCore(folder / "core", database_url, sink.port, venv=mailman_core_venv)
+        with core:
             mlist = core.create_list_with_member(OLD, "alice@crans.org")
             mlist.add_owner("owner@crans.org")
             mlist.set_template(
                 "list:member:regular:footer",
                 "http://127.0.0.1:9/postorius/api/templates/list/tresorier.lists.crans.org/footer",
             )
-        finally:
-            core.stop()
         yield core
         core.stop()
 

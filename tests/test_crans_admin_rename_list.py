@@ -21,6 +21,7 @@ from crans_admin.rename.journal import unfinished_renames
 from crans_admin.rename.names import ListName, RenameError, parse_list_name
 from crans_admin.rename.plan import plan_rename
 from crans_admin.rename.steps import apply_rename
+from devstack.processes import free_port
 from tests.fixtures.archives import (
     SEARCH_WORD,
     database_changes,
@@ -30,7 +31,6 @@ from tests.fixtures.archives import (
 from tests.fixtures.archives import (
     snapshot_without_journal as snapshot_database,
 )
-from tests.fixtures.mailman_core import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from hyperkitty.models import ArchivePolicy, Email, MailingList
 
 from crans_admin.rename.redirects import current_list
-from tests.fixtures.mailman_core import free_port
+from devstack.processes import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"

@@ -24,8 +24,9 @@ import psycopg2
 import pytest
 import requests
 
+from devstack.cas_server import submit_login_form
 from tests.debian13 import PACKAGES, checked, chroot, debian_root, mounted_proc, remove
-from tests.fixtures.cas_server import MEMBERS, submit_login_form
+from tests.fixtures.cas_server import MEMBERS
 
 pytestmark = pytest.mark.debian13
 

@@ -1,6 +1,6 @@
 """The whole stack end to end, in headless Chromium: what the demo shows, proven in CI.
 
-The services are those of the demo (tests/stack.py), started by the same
+The services are those of the demo (devstack/demo.py), started by the same
 functions on free ports: an SMTP sink, Mailman core 3.3.10 on its own
 PostgreSQL database, the CAS server, mailman-web's task queue, and mailman-web
 itself as pytest-django's live server on the test database. The demo lists
@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import secrets
 import smtplib
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -41,16 +40,9 @@ from django.db import connection
 from hyperkitty.models import Email, MailingList
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import WatchedPage, origin, screenshot
-from tests.fixtures.cas_server import CasServer
-from tests.fixtures.mailman_core import (
-    LOOPBACK,
-    TEST_START_TIMEOUT,
-    MailmanCore,
-    SMTPSink,
-    free_port,
-)
-from tests.stack import (
+from devstack.cas_server import CasServer
+from devstack.core import MailmanCore, SMTPSink
+from devstack.demo import (
     BOB,
     CAS_MEMBERS,
     DISCUSSION,
@@ -67,9 +59,10 @@ from tests.stack import (
     set_site,
     start_core,
     start_task_queue,
-    stop_process,
     wait_until_archived,
 )
+from devstack.processes import LOOPBACK, free_port, stop_process, wait_until
+from tests.fixtures.browser import WatchedPage, origin, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -105,14 +98,11 @@ def stack(
         sink = running.enter_context(SMTPSink(tmp_path / "sent-mail", free_port()))
         core = MailmanCore(
             tmp_path / "core",
-            rest_port=free_port(),
-            lmtp_port=free_port(),
-            smtp_port=sink.port,
-            database_url=core_database_url,
+            core_database_url,
+            sink.port,
             archiver_base_url=f"{site}/archives/",
             archiver_key=archiver_key,
             venv=mailman_core_venv,
-            start_timeout=TEST_START_TIMEOUT,
         )
         running.callback(core.stop)
         cas = CasServer(
@@ -155,15 +145,6 @@ def stack(
         wait_until_archived(demo_ids, logs=[core.log_file])
         index_archives()
         yield Stack(site, core, cas, sink, passwords, demo_ids)
-
-
-def wait_until(condition, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.5)
-    return result
 
 
 def delivered(sink: SMTPSink, message_id: str) -> EmailMessage | None:

@@ -1,7 +1,7 @@
 """The bundle's whole stack on one machine: what README's first command starts.
 
-Run it with ``bash .ci/demo``. On 127.0.0.1 only, each in its own folder of
-``var/`` (ignored by git), it starts:
+Run it with ``bash .ci/demo`` (``python -m devstack.demo``). On 127.0.0.1
+only, each in its own folder of ``var/`` (ignored by git), it starts:
 
 - an SMTP sink (``var/sent-mail/``, a Maildir) that receives what Mailman sends;
 - Mailman core 3.3.10 (``var/mailman-core/``, its virtualenv in
@@ -45,15 +45,18 @@ from pathlib import Path
 
 from mailmanclient import Client
 
-from tests.fixtures.cas_server import CasServer, CasUser
-from tests.fixtures.mailman_core import (
-    DEFAULT_VENV,
-    MailmanCore,
-    MailmanCoreError,
-    SMTPSink,
+from devstack.cas_server import CasServer, CasUser
+from devstack.core import MailmanCore, MailmanCoreError, SMTPSink
+from devstack.processes import (
+    WaitError,
     descendants,
+    end_processes,
     port_in_use,
     process_alive,
+    started_at,
+    stop_process,
+    tail,
+    wait_for_http,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,8 +68,6 @@ ADMIN_EMAIL = "admin@lists.example.crans"
 MAIL_DOMAIN = "lists.example.crans"
 MEMBER_DOMAIN = "example.crans"
 ARCHIVE_TIMEOUT = 180.0  # seconds for core and hyperkitty to archive the demo messages
-# Core's REST API answers ~8 s after start on an idle machine; give a busy one time.
-CORE_START_TIMEOUT = 120.0
 FOOTER_TEMPLATE = "list:member:regular:footer"
 
 
@@ -284,71 +285,12 @@ def index_archives() -> None:
 # Services.
 
 
-def wait_for_http(url: str, timeout: float, process: subprocess.Popen, log: Path) -> None:
-    """Poll ``url`` until it answers (any HTTP status), or raise ``StackError``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(
-                f"{url}: the server exited with status {process.returncode}; "
-                f"see {log}:\n{tail(log)}"
-            )
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise StackError(f"{url} did not answer within {timeout:.0f} s; see {log}:\n{tail(log)}")
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
-    """End ``process`` and every process it started, by their PIDs: SIGTERM, then SIGKILL."""
-    if process.poll() is not None:
-        return
-    family = descendants(process.pid)
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    deadline = time.monotonic() + timeout
-    while (alive := [pid for pid in family if process_alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in alive:
-        os.kill(pid, signal.SIGKILL)
-
-
-def started_at(pid: int) -> str | None:
-    """When process ``pid`` started (ticks since boot), to tell it from a later one with its PID."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def end_leftovers(known: dict[int, str | None], timeout: float = 15) -> None:
-    """End, by PID, the processes of ``known`` (pid: start time) still alive: SIGTERM, SIGKILL."""
+def end_leftovers(known: dict[int, str | None]) -> None:
+    """End, by PID, the processes of ``known`` (pid: start time) still alive."""
     alive = [pid for pid, start in known.items() if process_alive(pid) and started_at(pid) == start]
-    if not alive:
-        return
-    print(f"  ending {len(alive)} process(es) left behind: {alive}", flush=True)
-    for pid in alive:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while (alive := [pid for pid in alive if process_alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in alive:
-        os.kill(pid, signal.SIGKILL)
+    if alive:
+        print(f"  ending {len(alive)} process(es) left behind: {alive}", flush=True)
+        end_processes(alive)
 
 
 def start_manage(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -364,6 +306,11 @@ def start_manage(args: Sequence[str], env: dict[str, str], log: Path) -> subproc
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def web_server_command(port: int) -> list[str]:
+    """mailman-web's development server; with DEBUG off, it serves static files only when told."""
+    return ["runserver", "--insecure", "--noreload", f"{HOST}:{port}"]
 
 
 def start_task_queue(env: dict[str, str], log: Path, timeout: float = 60) -> subprocess.Popen:
@@ -545,7 +492,7 @@ def start(demo: Demo, running: ExitStack) -> None:
     running.callback(finish_starting, pool, [core_started, cas_started])
     prepare_web(demo.ports, demo.passwords)
     demo.web = start_manage(
-        ["runserver", "--noreload", f"{HOST}:{demo.ports.web}"],
+        web_server_command(demo.ports.web),
         demo.web_env,
         VAR / "logs" / "runserver.log",
     )
@@ -626,6 +573,7 @@ def run_demo() -> int:
     ports = Ports()
     os.environ["DJANGO_SETTINGS_MODULE"] = "settings.local"
     os.environ["MAILMAN_WEB_LOCAL_DIR"] = str(VAR)
+    os.environ["MAILMAN_WEB_DEBUG"] = "0"  # the site's own error pages, not Django's debug ones
     os.environ["MAILMAN_REST_API_URL"] = f"http://{HOST}:{ports.rest}"
     os.environ["CRANS_CAS_SERVER_URL"] = f"http://{HOST}:{ports.cas}/cas/"
     import django
@@ -638,16 +586,14 @@ def run_demo() -> int:
     }
     core = MailmanCore(
         VAR / "mailman-core",
+        f"sqlite:///{VAR / 'mailman-core' / 'mailman.db'}",
+        ports.smtp,
         rest_port=ports.rest,
         lmtp_port=ports.lmtp,
-        smtp_port=ports.smtp,
-        database_url=f"sqlite:///{VAR / 'mailman-core' / 'mailman.db'}",
         archiver_base_url=f"http://{HOST}:{ports.web}/archives/",
         archiver_key=settings.MAILMAN_ARCHIVER_KEY,
-        venv=DEFAULT_VENV,
         admin_user=settings.MAILMAN_REST_API_USER,
         admin_pass=settings.MAILMAN_REST_API_PASS,
-        start_timeout=CORE_START_TIMEOUT,
     )
     demo = Demo(
         ports=ports,
@@ -671,7 +617,7 @@ def run_demo() -> int:
             wait_until_interrupted(demo)
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
-        except (StackError, MailmanCoreError) as error:
+        except (StackError, MailmanCoreError, WaitError) as error:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             print(f"\nThe demo stopped: {error}", file=sys.stderr, flush=True)

@@ -1,0 +1,39 @@
+"""The demo's web server as ``devstack.demo`` starts it: the site's error pages, static files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from devstack.demo import HOST, REPO, start_manage, web_server_command
+from devstack.processes import free_port, stop_process, wait_for_http
+
+
+def test_the_demo_shows_the_themed_404_page_and_serves_static_files(tmp_path: Path):
+    port = free_port()
+    site = f"http://{HOST}:{port}"
+    log = tmp_path / "runserver.log"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.local",
+        "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
+        "MAILMAN_WEB_DEBUG": "0",  # as the demo runs it
+    }
+    migrate = [sys.executable, str(REPO / "manage.py"), "migrate", "--verbosity", "0"]
+    subprocess.run(migrate, env=environment, check=True, timeout=300)
+    server = start_manage(web_server_command(port), environment, log)
+    try:
+        wait_for_http(f"{site}/accounts/login/", 60, server, log)
+        page = requests.get(f"{site}/archives/list/nobody@lists.example.crans/", timeout=30)
+        assert page.status_code == 404
+        assert "There is no page at this address" in page.text  # the theme's 404.html
+        assert "Traceback" not in page.text and "URLconf" not in page.text
+        stylesheet = requests.get(f"{site}/static/mailman_crans_theme/css/crans.css", timeout=30)
+        assert stylesheet.status_code == 200
+        assert stylesheet.headers["Content-Type"].startswith("text/css")
+    finally:
+        stop_process(server)
