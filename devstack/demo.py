@@ -408,9 +408,7 @@ def check_ports(ports: Ports, core: MailmanCore) -> None:
 
 def prepare_web(ports: Ports, passwords: dict[str, str]) -> None:
     """Migrate, collect and compress static files, set the Site and the demo admin."""
-    from allauth.account.models import EmailAddress
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -420,15 +418,24 @@ def prepare_web(ports: Ports, passwords: dict[str, str]) -> None:
         print("Compressing static files (offline, once)...", flush=True)
         call_command("compress", verbosity=0)
     set_site(f"{HOST}:{ports.web}")
+    create_admin(passwords[ADMIN_USERNAME])
+
+
+def create_admin(password: str) -> None:
+    """The demo administrator: a local account, made superuser as an administrator would."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
     admin, _ = get_user_model().objects.get_or_create(
         username=ADMIN_USERNAME, defaults={"email": ADMIN_EMAIL}
     )
-    admin.set_password(passwords[ADMIN_USERNAME])
+    admin.set_password(password)
     admin.save()
     EmailAddress.objects.update_or_create(
         user=admin, email=ADMIN_EMAIL, defaults={"verified": True, "primary": True}
     )
-    call_command("crans_grant_superuser", ADMIN_USERNAME, verbosity=0)
+    call_command("crans_grant_superuser", ADMIN_USERNAME, local=True, verbosity=0)
 
 
 def set_site(domain: str) -> None:

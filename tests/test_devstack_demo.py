@@ -1,4 +1,4 @@
-"""The demo's web server as ``devstack.demo`` starts it: the site's error pages, static files."""
+"""What ``devstack.demo`` sets up: its administrator; its web server's error pages and files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
+from django.contrib.auth import get_user_model
+from django.test import Client
 
-from devstack.demo import HOST, REPO, start_manage, web_server_command
+from devstack.demo import (
+    ADMIN_USERNAME,
+    HOST,
+    REPO,
+    create_admin,
+    start_manage,
+    web_server_command,
+)
 from devstack.processes import free_port, stop_process, wait_for_http
 
 
@@ -37,3 +47,14 @@ def test_the_demo_shows_the_themed_404_page_and_serves_static_files(tmp_path: Pa
         assert stylesheet.headers["Content-Type"].startswith("text/css")
     finally:
         stop_process(server)
+
+
+@pytest.mark.django_db
+def test_the_demo_administrator_is_a_superuser_who_can_log_in():
+    create_admin("first-password")
+    create_admin("second-password")  # a second run of the demo
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+    assert admin.is_superuser and admin.is_staff and admin.is_active
+    client = Client()
+    assert client.login(username=ADMIN_USERNAME, password="second-password")
+    assert client.get("/admin/").status_code == 200

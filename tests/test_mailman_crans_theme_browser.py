@@ -9,14 +9,18 @@ errors, requests to another host). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import re
+from email.utils import format_datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.urls import reverse
+from django.utils import timezone
+from hyperkitty.lib.incoming import add_to_list
 from hyperkitty.models import Email
 
 from tests.allauth_versions import AUTH_ERROR_STATUS
+from tests.fixtures.archives import message
 from tests.fixtures.browser import DESKTOP, MOBILE, log_in, screenshot
 from tests.test_mailman_crans_theme_static import contrast_ratio
 from tests.test_mailman_crans_theme_templates import create_crans_list, point_postorius_at
@@ -171,6 +175,35 @@ def test_postorius_pages(live_server, browser_page, pages, mailman_core, setting
             assert watched.page.get_by_text("Info Crans").first.is_visible()
             screenshot(watched.page, f"theme-{page}-{viewport}")
         assert watched.problems() == []
+
+
+# The activity chart's drawing and its bars with messages, as the page shows them.
+CHART_BARS = """() => {
+    const drawing = document.querySelector("svg.chart-data").getBoundingClientRect();
+    const bars = [...document.querySelectorAll("svg.chart-data .bars rect")]
+        .filter((bar) => bar.getBBox().height > 0)
+        .map((bar) => bar.getBoundingClientRect());
+    return {right: drawing.right, bars: bars.map((bar) => [bar.left, bar.right, bar.height])};
+}"""
+
+
+def test_activity_chart_shows_todays_messages(live_server, browser_page, archives):
+    """A list whose messages are all of today: its bar is drawn inside the chart's box."""
+    name = "causerie@lists.crans.org"
+    for number in (201, 202, 203):
+        email = message(number, f"Message {number}", "Posté aujourd'hui.")
+        email.replace_header("Date", format_datetime(timezone.now()))
+        add_to_list(name, email)
+    watched = browser_page(live_server.url)
+    watched.goto(reverse("hk_list_overview", args=[name]))
+    watched.page.wait_for_selector("svg.chart-data .bars rect", state="attached")
+    chart = watched.page.evaluate(CHART_BARS)
+    screenshot(watched.page, "theme-activity-chart")
+    assert len(chart["bars"]) == 1, chart
+    left, right, height = chart["bars"][0]
+    shown = min(right, chart["right"]) - left  # the box cuts off what is past its edge
+    assert height > 0 and shown >= 0.9 * (right - left) > 0, chart
+    assert watched.problems() == []
 
 
 def test_admin_header(live_server, browser_page, pages):
