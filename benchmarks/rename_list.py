@@ -218,7 +218,7 @@ def time_reindex(
     from django.core.management import call_command
 
     from crans_admin.rename.search import reindex_list, reindex_renamed_list
-    from tests.fixtures.search_index import index_contents, use_search_index
+    from devstack.search_index import index_contents, use_search_index
 
     neighbour = seed_list("neighbour", NEIGHBOUR_SIZE, random_words)
     results = []

@@ -65,8 +65,8 @@ from devstack.demo import (
 )
 from devstack.postgresql import core_database
 from devstack.processes import free_port, stop_process
+from devstack.search_index import ENGINES
 from tests.fixtures.archives import haystack_connections, index_list
-from tests.fixtures.search_index import ENGINES
 from tests.test_crans_admin_translations import compare_with_catalog
 
 # Demo messages archived per list: enough for threads, an index, drift.

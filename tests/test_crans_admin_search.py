@@ -17,10 +17,10 @@ from crans_admin.rename.search import (
     stored_documents,
 )
 from crans_admin.rename.web import rename_web_rows
+from devstack.search_index import ENGINES as SEARCH_ENGINES
+from devstack.search_index import index_contents, use_search_index
 from tests.conftest import REPO
 from tests.fixtures.archives import SEARCH_WORD, index_list, search
-from tests.fixtures.search_index import ENGINES as SEARCH_ENGINES
-from tests.fixtures.search_index import index_contents, use_search_index
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
