@@ -42,7 +42,7 @@ from crans_admin.rename.core import (
 )
 from devstack.core import MailmanCore, SMTPSink
 from devstack.postgresql import core_database
-from devstack.processes import free_port, wait_until
+from devstack.processes import free_port, process_status, wait_until
 
 DOMAIN = "lists.example.org"
 OTHER_DOMAIN = "asso.example.org"
@@ -641,7 +641,7 @@ def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
     check_core_stopped(var_dir, None)
     # Killed, not reaped yet: a zombie.
     zombie = subprocess.Popen(["true"])
-    wait_until(lambda: Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] == "Z", "")
+    wait_until(lambda: process_status(zombie.pid)[0] == "Z", "the process becomes a zombie")
     (var_dir / "master.pid").write_text(f"{zombie.pid}\n")
     check_core_stopped(var_dir, None)
     zombie.wait()
