@@ -32,7 +32,12 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
     os.environ.setdefault("MAILMAN_WEB_LOCAL_DIR", str(here / "var"))
     command = sys.argv[1] if len(sys.argv) > 1 else "help"
-    if os.environ["DJANGO_SETTINGS_MODULE"] == "settings.local" and command not in WITHOUT_DATABASE:
+    asks_help = {"-h", "--help"} & set(sys.argv[2:])
+    if (
+        os.environ["DJANGO_SETTINGS_MODULE"] == "settings.local"
+        and command not in WITHOUT_DATABASE
+        and not asks_help
+    ):
         database = missing_database(Path(os.environ["MAILMAN_WEB_LOCAL_DIR"]))
         if database is not None:
             sys.exit(
