@@ -3,7 +3,7 @@
 ``MailmanCore`` configures one core in a folder (SQLite or PostgreSQL, REST
 and LMTP on the loopback, the hyperkitty archiver when given mailman-web's
 address), starts it, waits until it answers and stops it with every runner
-it started. The demo, the tests and the benchmarks all start core through it.
+it started. The demo and the tests start core through it, and only through it.
 """
 
 from __future__ import annotations
