@@ -18,22 +18,29 @@ pytest_plugins: list[str] = [
 
 
 @pytest.fixture
-def run_manage(tmp_path):
-    """Run ``manage.py`` in a subprocess with the embedded default in a fresh folder."""
+def manage_environment(tmp_path) -> dict[str, str]:
+    """The environment of ``manage.py`` with the embedded default in a fresh folder."""
+    return {
+        # settings.local exported MAILMAN_WEB_BASE_DIR for this process; in the
+        # subprocess it must follow the fresh MAILMAN_WEB_LOCAL_DIR instead.
+        **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
+        "DJANGO_SETTINGS_MODULE": "settings.local",
+        "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
+    }
 
-    def run(*args: str, env: dict[str, str] | None = None, check: bool = True):
-        environment = {
-            # settings.local exported MAILMAN_WEB_BASE_DIR for this process; in the
-            # subprocess it must follow the fresh MAILMAN_WEB_LOCAL_DIR instead.
-            **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
-            "DJANGO_SETTINGS_MODULE": "settings.local",
-            "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
-            **(env or {}),
-        }
+
+@pytest.fixture
+def run_manage(manage_environment):
+    """Run ``manage.py`` in a subprocess with ``manage_environment`` (and ``env``).
+
+    ``cwd``: the folder it is run from (the clone by default).
+    """
+
+    def run(*args: str, env: dict[str, str] | None = None, check: bool = True, cwd: Path = REPO):
         result = subprocess.run(
             [sys.executable, str(REPO / "manage.py"), *args],
-            cwd=REPO,
-            env=environment,
+            cwd=cwd,
+            env={**manage_environment, **(env or {})},
             capture_output=True,
             text=True,
             timeout=600,

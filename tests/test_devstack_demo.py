@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,6 @@ from django.test import Client
 from devstack.demo import (
     ADMIN_USERNAME,
     HOST,
-    REPO,
     create_admin,
     start_manage,
     web_server_command,
@@ -23,18 +19,14 @@ from devstack.demo import (
 from devstack.processes import free_port, stop_process, wait_for_http
 
 
-def test_the_demo_shows_the_themed_404_page_and_serves_static_files(tmp_path: Path):
+def test_the_demo_shows_the_themed_404_page_and_serves_static_files(
+    run_manage, manage_environment, tmp_path: Path
+):
+    run_manage("migrate", "--verbosity", "0")
     port = free_port()
     site = f"http://{HOST}:{port}"
     log = tmp_path / "runserver.log"
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings.local",
-        "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
-        "MAILMAN_WEB_DEBUG": "0",  # as the demo runs it
-    }
-    migrate = [sys.executable, str(REPO / "manage.py"), "migrate", "--verbosity", "0"]
-    subprocess.run(migrate, env=environment, check=True, timeout=300)
+    environment = {**manage_environment, "MAILMAN_WEB_DEBUG": "0"}  # as the demo runs it
     server = start_manage(web_server_command(port), environment, log)
     try:
         wait_for_http(f"{site}/accounts/login/", 60, server, log)
