@@ -1,8 +1,10 @@
 """Fixtures shared by the whole suite; tests/fixtures/ starts the servers of devstack/."""
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,14 @@ pytest_plugins: list[str] = [
     "tests.fixtures.mailman_core",
     "tests.fixtures.browser",
 ]
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections (bound, not listening)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -385,10 +385,7 @@ def test_bulk_delete_keeps_the_last_superuser(browser, root):
 
 # The page deletes in a transaction of its own (no savepoint): the test cannot run inside one.
 @pytest.mark.django_db(transaction=True)
-def test_last_superuser_cannot_delete_their_account_on_the_profile_page(
-    browser, root, settings, closed_port
-):
-    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{closed_port}"
+def test_last_superuser_cannot_delete_their_account_on_the_profile_page(browser, root, silent_core):
     url = reverse("mm_user_account_delete")
     token = csrf_token(browser, url)
 

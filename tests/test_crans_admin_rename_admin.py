@@ -9,7 +9,6 @@ from django.urls import reverse
 from hyperkitty.models import MailingList
 
 from crans_admin.models import ListRename
-from devstack.processes import free_port
 from tests.fixtures.archives import message, search
 from tests.fixtures.archives import snapshot_without_journal as snapshot_database
 
@@ -19,9 +18,7 @@ NEW = "tresorerie@lists.crans.org"
 SEPARATELY = {"core_renamed_separately": "on"}
 
 
-@pytest.fixture(autouse=True)
-def silent_core(settings):
-    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{free_port()}"
+pytestmark = pytest.mark.usefixtures("silent_core")
 
 
 @pytest.fixture
@@ -43,6 +40,20 @@ def csrf_post(client, url, data):
     assert page.status_code == 200
     token = page.context["csrf_token"]
     return client.post(url, {**data, "csrfmiddlewaretoken": str(token)})
+
+
+def confirm(client, url, report, data, **headers):
+    """Confirm the rename that ``report`` shows: ``data`` again, with its digest and CSRF token."""
+    return client.post(
+        url,
+        {
+            **data,
+            "digest": report.context["digest"],
+            "confirm": "1",
+            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
+        },
+        **headers,
+    )
 
 
 def test_change_page_links_to_the_rename_page(admin_client_csrf, archives):
@@ -136,16 +147,7 @@ def test_a_report_overtaken_by_new_emails_must_be_confirmed_again(admin_client_c
     report = csrf_post(admin_client_csrf, url, {"new_name": NEW, **SEPARATELY})
     add_to_list(OLD, message(6, "Nouveau", "Un message arrivé entre-temps."))
 
-    response = admin_client_csrf.post(
-        url,
-        {
-            "new_name": NEW,
-            **SEPARATELY,
-            "digest": report.context["digest"],
-            "confirm": "1",
-            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
-        },
-    )
+    response = confirm(admin_client_csrf, url, report, {"new_name": NEW, **SEPARATELY})
 
     assert response.status_code == 200
     assert "changed since the report was shown" in response.content.decode()
@@ -215,15 +217,7 @@ def test_core_side_when_the_settings_name_it(admin_client_csrf, archives, mailma
     core.stop()
     report = csrf_post(admin_client_csrf, url, {"new_name": NEW})
     assert any(line.startswith("Mailman core: ") for line in report.context["report"])
-    done = admin_client_csrf.post(
-        url,
-        {
-            "new_name": NEW,
-            "digest": report.context["digest"],
-            "confirm": "1",
-            "csrfmiddlewaretoken": str(report.context["csrf_token"]),
-        },
-    )
+    done = confirm(admin_client_csrf, url, report, {"new_name": NEW})
     assert done.status_code == 302
     assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
     followed = admin_client_csrf.get(done["Location"])
@@ -245,17 +239,8 @@ def test_the_confirmation_holds_across_a_change_of_language(admin_client_csrf, a
     url = rename_url(archives.tresorier)
     report = csrf_post(admin_client_csrf, url, {"new_name": NEW, **SEPARATELY})
     with caplog.at_level("INFO", logger="crans_admin"):
-        done = admin_client_csrf.post(
-            url,
-            {
-                "new_name": NEW,
-                **SEPARATELY,
-                "digest": report.context["digest"],
-                "confirm": "1",
-                "csrfmiddlewaretoken": str(report.context["csrf_token"]),
-            },
-            HTTP_ACCEPT_LANGUAGE="fr",
-        )
+        data = {"new_name": NEW, **SEPARATELY}
+        done = confirm(admin_client_csrf, url, report, data, HTTP_ACCEPT_LANGUAGE="fr")
     assert done.status_code == 302
     assert MailingList.objects.get(pk=archives.tresorier.pk).name == NEW
     (record,) = [r for r in caplog.records if "renamed to" in r.getMessage()]

@@ -21,7 +21,6 @@ from crans_admin.rename.journal import unfinished_renames
 from crans_admin.rename.names import ListName, RenameError, parse_list_name
 from crans_admin.rename.plan import plan_rename
 from crans_admin.rename.steps import apply_rename
-from devstack.processes import free_port
 from tests.fixtures.archives import (
     SEARCH_WORD,
     database_changes,
@@ -37,10 +36,8 @@ NEW = "tresorerie@lists.crans.org"
 SEPARATELY = "--core-renamed-separately"
 
 
-@pytest.fixture(autouse=True)
-def silent_core(settings):
-    """No Mailman core answers: web-only renames must be told that core is renamed apart."""
-    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{free_port()}"
+# No Mailman core answers: web-only renames must be told that core is renamed apart.
+pytestmark = pytest.mark.usefixtures("silent_core")
 
 
 def rename(*args: str) -> str:

@@ -9,16 +9,13 @@ from django.urls import reverse
 from hyperkitty.models import ArchivePolicy, Email, MailingList
 
 from crans_admin.rename.redirects import current_list
-from devstack.processes import free_port
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
 THIRD = "finances@lists.crans.org"
 
 
-@pytest.fixture(autouse=True)
-def silent_core(settings):
-    settings.MAILMAN_REST_API_URL = f"http://127.0.0.1:{free_port()}"
+pytestmark = pytest.mark.usefixtures("silent_core")
 
 
 def rename(old: str, new: str) -> None:
