@@ -34,7 +34,7 @@ def manage_environment(tmp_path) -> dict[str, str]:
         # settings.local exported MAILMAN_WEB_BASE_DIR for this process; in the
         # subprocess it must follow the fresh MAILMAN_WEB_LOCAL_DIR instead.
         **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
-        "DJANGO_SETTINGS_MODULE": "settings.local",
+        "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.local",
         "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "var"),
     }
 
