@@ -1,14 +1,15 @@
-"""The admin pages of users and groups: privileges change only by a superuser's hand.
+"""The admin page of users: the superuser actions; no change removes the last superuser.
 
-For anyone but a superuser, superuser and staff status, groups and permissions
-are read-only (on users and on groups), and accounts with staff or superuser
-status other than their own can be neither changed (password included) nor
-deleted. No change, action or deletion removes the last active superuser.
+Who may change which account is the admin-wide rule's (``policy.py``): for
+anyone but a superuser, superuser and staff status, groups and permissions are
+read-only, and accounts with staff or superuser status (their own included)
+can be neither changed (password included) nor deleted. No change, action or
+deletion removes the last active superuser.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from ..superusers import (
     check_cas_connections,
     describe,
 )
+from .rule import is_superuser
 
 # What the admin log (LogEntry) says changed, per (field, new value). Stored in
 # English, as Django stores field names, and translated when shown.
@@ -37,14 +39,6 @@ LOG_LABELS = {
     ("is_staff", False): gettext_noop("staff status (revoked)"),
     ("is_active", True): gettext_noop("active (account reactivated)"),
 }
-
-
-# Fields that only a superuser may change, on users and on groups.
-PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
-
-
-def is_superuser(request) -> bool:
-    return request.user.is_active and request.user.is_superuser
 
 
 class CransUserChangeForm(UserChangeForm):
@@ -62,10 +56,6 @@ class CransUserChangeForm(UserChangeForm):
                     _("%(error)s Grant superuser status to another user first.") % {"error": error}
                 ) from error
         return cleaned_data
-
-
-def is_privileged(user) -> bool:
-    return user.is_staff or user.is_superuser
 
 
 class CransUserAdmin(UserAdmin):
@@ -92,24 +82,6 @@ class CransUserAdmin(UserAdmin):
     def has_superuser_permission(self, request) -> bool:
         """Only superusers may hand out (or take back) superuser status."""
         return is_superuser(request)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if is_superuser(request):
-            return readonly
-        return (*readonly, *PRIVILEGE_FIELDS)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        """Others than superusers change no privileged account but their own."""
-        if obj is not None and is_privileged(obj) and not is_superuser(request):
-            if obj.pk != request.user.pk:
-                return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and is_privileged(obj) and not is_superuser(request):
-            return False
-        return super().has_delete_permission(request, obj)
 
     def get_deleted_objects(self, objs, request):
         """Protect the last active superusers."""
@@ -206,11 +178,3 @@ class CransUserAdmin(UserAdmin):
                     len(change.unchanged),
                 )
             self.message_user(request, message % {"names": unchanged}, messages.INFO)
-
-
-class CransGroupAdmin(GroupAdmin):
-    """Groups, whose permissions only superusers change."""
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        return readonly if is_superuser(request) else (*readonly, "permissions")
