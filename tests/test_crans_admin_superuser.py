@@ -404,3 +404,22 @@ def test_saves_that_do_not_touch_the_status_are_not_checked(users):
         root.save(update_fields=["last_login"])
 
     assert not [query for query in queries if "is_superuser" in query["sql"]]
+
+
+def test_sqlite_keeps_a_superuser_whatever_writes_the_table(run_manage):
+    """The embedded default (SQLite): its trigger refuses what the guard never sees."""
+    run_manage("migrate", "--verbosity", "0")
+    shell = "from django.contrib.auth.models import User; "
+
+    made = run_manage("shell", "-c", shell + "User.objects.create_superuser('root')")
+    updated = run_manage(
+        "shell", "-c", shell + "User.objects.update(is_superuser=False)", check=False
+    )
+    listed = run_manage("crans_grant_superuser", "--list")
+    flushed = run_manage("flush", "--noinput", check=False)
+
+    assert made.returncode == 0, made.stderr
+    assert updated.returncode == 1
+    assert "IntegrityError: crans_admin: no active superuser would remain" in updated.stderr
+    assert listed.stdout.split()[:3] == ["root", "superuser,", "staff"]
+    assert flushed.returncode == 0, flushed.stderr  # flush still empties the table

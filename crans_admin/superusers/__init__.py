@@ -16,6 +16,7 @@ from .exceptions import (
 )
 from .guard import check_a_superuser_remains, keep_a_superuser_on_delete, keep_a_superuser_on_save
 from .lookup import cas_uids, check_cas_connections, describe, find_users, privileged_users
+from .trigger import install_after_migrate, install_superuser_trigger
 
 __all__ = [
     "AmbiguousUserError",
@@ -32,6 +33,8 @@ __all__ = [
     "check_cas_connections",
     "describe",
     "find_users",
+    "install_after_migrate",
+    "install_superuser_trigger",
     "keep_a_superuser_on_delete",
     "keep_a_superuser_on_save",
     "plan_superuser_change",

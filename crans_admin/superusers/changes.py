@@ -19,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import ngettext
 
 from .exceptions import InactiveUsersError
-from .guard import check_a_superuser_remains
+from .guard import check_a_superuser_remains, lock_active_superusers
 from .lookup import unique
 
 logger = logging.getLogger(__package__)
@@ -129,11 +129,19 @@ def change_superusers(
     dry_run: bool = False,
     using: str = DEFAULT_DB_ALIAS,
 ) -> SuperuserChange:
-    """Grant (or revoke) superuser status to ``users`` in one transaction, rows locked."""
+    """Grant (or revoke) superuser status to ``users`` in one transaction, rows locked.
+
+    A revocation locks the active superusers first, then ``users`` (each set
+    in primary key order), as any other revocation does: two at once never
+    deadlock, the second waits for the first and sees its result.
+    """
     User = get_user_model()
     ids = unique(user.pk for user in users)
     with transaction.atomic(using=using):
-        locked = User._default_manager.using(using).select_for_update().in_bulk(ids)
+        if not grant:
+            lock_active_superusers(using)
+        rows = User._default_manager.using(using).select_for_update().filter(pk__in=ids)
+        locked = {user.pk: user for user in rows.order_by("pk")}
         plan = plan_superuser_change(
             [locked[pk] for pk in ids if pk in locked],
             grant=grant,

@@ -1,4 +1,12 @@
-"""At least one active superuser always remains, whatever saves or deletes users."""
+"""At least one active superuser always remains, whatever saves or deletes users.
+
+The check locks the rows of the active superusers (in primary key order, so
+that two revocations never deadlock) until the end of the caller's
+transaction: a second revocation waits, then sees the first one's result.
+Django sends ``pre_save`` outside the save's own write, so a save in
+autocommit, ``QuerySet.update()`` and SQL are left to the database's trigger
+(:mod:`.trigger`), checked at commit under a lock of its own.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +26,10 @@ def check_a_superuser_remains(
     """Raise ``LastSuperuserError`` if ``users`` are all the active superusers (rows locked).
 
     For any change that takes superuser status or activity away from
-    ``users``, or deletes them.
+    ``users``, or deletes them; the locks last until the end of the caller's
+    transaction (none in autocommit: the database's trigger decides then).
     """
-    User = get_user_model()
-    with transaction.atomic(using=using):
-        superusers = set(
-            User._default_manager.using(using)
-            .select_for_update()
-            .filter(is_superuser=True, is_active=True)
-            .values_list("pk", flat=True)
-        )
+    superusers = set(lock_active_superusers(using))
     revoked = [user for user in users if user.pk in superusers]
     if revoked and len(revoked) == len(superusers):
         names = [user.get_username() for user in revoked]
@@ -41,6 +43,19 @@ def check_a_superuser_remains(
             )
             % {"names": ", ".join(repr(name) for name in names)},
             names,
+        )
+
+
+def lock_active_superusers(using: str = DEFAULT_DB_ALIAS) -> list[object]:
+    """Lock the rows of the active superusers, in primary key order; return their keys."""
+    User = get_user_model()
+    with transaction.atomic(using=using):
+        return list(
+            User._default_manager.using(using)
+            .select_for_update()
+            .filter(is_superuser=True, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
 
 
