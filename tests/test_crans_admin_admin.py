@@ -292,10 +292,32 @@ def test_staff_cannot_make_themselves_superuser_in_the_change_form(staff_client)
         user_permissions=list(Permission.objects.values_list("pk", flat=True)),
     )
 
-    assert response.status_code == 302  # saved, without the read-only fields
+    # A staff account is read-only to anyone but a superuser, one's own included.
+    assert response.status_code == 403
     assert flags(staff) == (False, True, True)
     assert not staff.groups.exists()
     assert staff.user_permissions.count() == 8
+
+
+def test_staff_cannot_make_a_member_superuser_in_the_change_form(staff_client):
+    _staff, client = staff_client
+    alice = member("alice")
+    group = Group.objects.create(name="everything")
+    group.permissions.set(Permission.objects.all())
+
+    response = post_change_form(
+        client,
+        alice,
+        is_staff=True,
+        is_superuser=True,
+        groups=[group.pk],
+        user_permissions=list(Permission.objects.values_list("pk", flat=True)),
+    )
+
+    assert response.status_code == 302  # saved, without the read-only fields
+    assert flags(alice) == (False, False, True)
+    assert not alice.groups.exists()
+    assert not alice.user_permissions.exists()
 
 
 def test_staff_cannot_change_or_delete_a_privileged_account(staff_client, root):
@@ -319,11 +341,12 @@ def test_staff_cannot_change_or_delete_a_privileged_account(staff_client, root):
     assert client.get(f"{USERS}{member_account.pk}/change/").status_code == 200
 
 
-def test_staff_cannot_give_a_group_permissions(staff_client):
+def test_staff_cannot_add_or_change_groups(staff_client):
+    """Groups hold permissions: their pages are a superuser's, whatever staff was given."""
     _staff, client = staff_client
-    token = csrf_token(client, "/admin/auth/group/add/")
+    token = csrf_token(client, USERS)
 
-    client.post(
+    added = client.post(
         "/admin/auth/group/add/",
         {
             "csrfmiddlewaretoken": token,
@@ -332,7 +355,9 @@ def test_staff_cannot_give_a_group_permissions(staff_client):
         },
     )
 
-    assert not Group.objects.get(name="powers").permissions.exists()
+    assert added.status_code == 403
+    assert not Group.objects.filter(name="powers").exists()
+    assert client.get("/admin/auth/group/").status_code == 403
 
 
 @pytest.mark.parametrize("change", [{"is_superuser": False}, {"is_active": False}])
