@@ -353,3 +353,29 @@ def test_lookups_show_nothing_of_superuser_only_models(root):
                     },
                 )
                 assert response.status_code in (403, 404), (label, source, field.name)
+
+
+def test_refusals_are_in_french(root, alice):
+    from allauth.account.models import EmailAddress
+
+    staff, client = staff_client(EmailAddress)
+    members = make("account.EmailAddress", alice)
+    data = change_form(client, members)
+    data["user"] = str(root.pk)
+    roots = make("account.EmailAddress", root)
+    action = {"action": "delete_selected", "index": "0", "_selected_action": [roots.pk]}
+    token = csrf_token(client)
+
+    moved = client.post(
+        admin_url(EmailAddress, "change", members.pk),
+        {**data, "csrfmiddlewaretoken": token},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    acted = client.post(
+        admin_url(EmailAddress, "changelist"),
+        {**action, "csrfmiddlewaretoken": token},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert "appartient à un compte équipe ou super-utilisateur (root)" in moved.content.decode()
+    assert any("Rien n'a été fait : 1 ligne sélectionnée" in m for m in messages_of(acted))

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from crans_admin.superusers import LastSuperuserError, change_superusers
 
@@ -267,9 +268,50 @@ def test_revoke_one_of_two_superusers_is_allowed(users):
 def test_dry_run_writes_nothing(users):
     stdout = grant("--dry-run", "ynerant")
 
-    assert stdout.startswith("Dry run: nothing is written.\n")
-    assert "ynerant now has superuser and staff status." in stdout
+    assert stdout == (
+        "Dry run: nothing is written.\nynerant would have superuser and staff status.\n"
+    )
     assert status("ynerant") == (False, False, True)
+
+
+def test_dry_run_of_a_revocation_says_what_would_change(users):
+    grant("alice")
+
+    stdout = grant("--revoke", "--dry-run", "alice")
+
+    assert stdout == (
+        "Dry run: nothing is written.\nalice would no longer have superuser or staff status.\n"
+    )
+    assert status("alice") == (True, True, True)
+
+
+def test_dry_run_of_a_reactivation_says_what_would_change(users):
+    stdout = grant("--activate", "--dry-run", "bob")
+
+    assert "bob would have superuser and staff status." in stdout
+    assert "bob's account would be active again." in stdout
+    assert status("bob") == (False, False, False)
+
+
+def test_dry_run_says_would_in_french(users):
+    grant("alice")
+
+    with translation.override("fr"):
+        revoked = grant("--revoke", "--dry-run", "alice")
+        granted = grant("--dry-run", "ynerant")
+
+    assert revoked == (
+        "Simulation : rien n'est écrit.\n"
+        "alice n'aurait plus les statuts super-utilisateur et équipe.\n"
+    )
+    assert granted.endswith("ynerant aurait les statuts super-utilisateur et équipe.\n")
+    assert status("alice") == (True, True, True)
+
+
+def test_help_is_one_line():
+    from crans_admin.management.commands.crans_grant_superuser import Command
+
+    assert "\n" not in Command.help and len(Command.help) <= 100
 
 
 def test_verbosity_0_prints_nothing(users):

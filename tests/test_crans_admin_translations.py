@@ -12,7 +12,11 @@ from django.utils import translation
 APP = Path(__file__).resolve().parent.parent / "crans_admin"
 CATALOG = APP / "locale" / "fr" / "LC_MESSAGES"
 SOURCES = [
-    *(APP / "admin" / name for name in ("apps.py", "site.py", "sites.py", "users.py")),
+    *(
+        APP / "admin" / name
+        for name in ("apps.py", "checks.py", "policy.py", "rule.py", "site.py", "sites.py")
+    ),
+    APP / "admin" / "users.py",
     *sorted((APP / "sites").glob("*.py")),
     *sorted((APP / "superusers").glob("*.py")),
     APP / "checks.py",

@@ -19,16 +19,7 @@ from crans_admin.superusers import (
 
 
 class Command(BaseCommand):
-    help = (
-        "Grant superuser and staff status (both are needed for the admin) to members named "
-        "by their CAS username (the account connected to that CAS account, whatever its local "
-        "username), local accounts with --local, or accounts by verified address with --email; "
-        "--revoke removes both, --list shows who has them (and their CAS account). All or "
-        "nothing: if one user cannot be changed, none is; the last active superuser is never "
-        "revoked. A member's account "
-        "exists once they have logged in through the CAS. Changes are logged to mailman-web's "
-        "log file with the Unix user who ran the command."
-    )
+    help = "Grant or revoke superuser and staff status (by CAS username), or list who has them."
 
     CHANGE_OPTIONS = ("email", "local", "revoke", "activate", "dry_run")
 
@@ -109,19 +100,28 @@ class Command(BaseCommand):
             self.report(change, uids)
 
     def report(self, change: SuperuserChange, uids: dict[object, str]):
-        if not change.applied:
+        """Say what changed, or in a dry run what would."""
+        dry_run = not change.applied
+        if dry_run:
             self.stdout.write(_("Dry run: nothing is written."))
         for update in change.changed:
             name = describe(update.user, uids.get(update.user.pk))
             if change.grant:
-                message = _("%(name)s now has superuser and staff status.")
+                if dry_run:
+                    message = _("%(name)s would have superuser and staff status.")
+                else:
+                    message = _("%(name)s now has superuser and staff status.")
+            elif dry_run:
+                message = _("%(name)s would no longer have superuser or staff status.")
             else:
                 message = _("%(name)s no longer has superuser or staff status.")
             self.stdout.write(self.style.SUCCESS(message % {"name": name}))
             if update.reactivated:
-                self.stdout.write(
-                    self.style.SUCCESS(_("%(name)s's account is active again.") % {"name": name})
-                )
+                if dry_run:
+                    message = _("%(name)s's account would be active again.")
+                else:
+                    message = _("%(name)s's account is active again.")
+                self.stdout.write(self.style.SUCCESS(message % {"name": name}))
         for update in change.unchanged:
             name = describe(update.user, uids.get(update.user.pk))
             if change.grant:
