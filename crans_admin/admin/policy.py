@@ -57,10 +57,16 @@ class Policy:
 
     def describe(self) -> str:
         """The policy as the documentation's table says it."""
-        if not self.owned:
-            return self.kind.value
-        owner = f"owned by `{self.owner}`" if self.owner else "owned by itself"
-        return f"{owner}, removed with its content" if self.removed_with_content else owner
+        if self.owned:
+            text = f"owned by `{self.owner}`" if self.owner else "owned by itself"
+            if self.removed_with_content:
+                text += ", removed with its content"
+        else:
+            text = self.kind.value
+        if self.superuser_fields:
+            fields = ", ".join(f"`{name}`" for name in self.superuser_fields)
+            text += f"; superuser-only fields: {fields}"
+        return text
 
 
 DELEGABLE = Policy(Kind.DELEGABLE)
@@ -69,6 +75,10 @@ SUPERUSER_ONLY = Policy(Kind.SUPERUSER_ONLY)
 
 def owned(owner: str, **options: object) -> Policy:
     return Policy(Kind.OWNED, owner=owner, **options)  # type: ignore[arg-type]
+
+
+def delegable(*superuser_fields: str) -> Policy:
+    return Policy(Kind.DELEGABLE, superuser_fields=superuser_fields)
 
 
 # Superuser and staff status, groups and permissions: granting them is a superuser's.
@@ -85,9 +95,11 @@ POLICIES: dict[str, Policy] = {
     "hyperkitty.LastView": owned("user", removed_with_content=True),
     "hyperkitty.Vote": owned("user", removed_with_content=True),
     # The archives: what staff is there for (hyperkitty's list admin has the Rename page).
-    "hyperkitty.MailingList": DELEGABLE,
-    "hyperkitty.Thread": DELEGABLE,
-    "hyperkitty.Email": DELEGABLE,
+    # Who may read an archive is core's: its archive policy, and which list a message
+    # or a thread is archived in, are a superuser's to change.
+    "hyperkitty.MailingList": delegable("archive_policy"),
+    "hyperkitty.Thread": delegable("mailinglist"),
+    "hyperkitty.Email": delegable("mailinglist"),
     "hyperkitty.Tag": DELEGABLE,
     "hyperkitty.ThreadCategory": DELEGABLE,
     # Permissions, and what amounts to them.

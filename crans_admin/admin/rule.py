@@ -333,18 +333,46 @@ def _permission_relations() -> set[type[Model]]:
 
 
 def refuse_privileged_saves(sender, instance, raw=False, using=None, **kwargs) -> None:
-    """``pre_save``: no row of a privileged account saved, nor given to one."""
+    """``pre_save``: no row of a privileged account saved, nor given to one; no field that a
+    policy reserves to superusers changed."""
     if raw or _acting_user.get() is None:
         return
+    using = using or router.db_for_write(sender, instance=instance)
+    changed = _superuser_fields_changed(sender, instance, using)
+    if changed:
+        raise PermissionDenied(
+            _("Only a superuser can change %(fields)s.") % {"fields": ", ".join(changed)}
+        )
     policy = owned_policy(sender)
     if policy is None:
         return
-    using = using or router.db_for_write(sender, instance=instance)
     owner = stored_owner_is_privileged(instance, policy, using) or owner_is_privileged(
         instance, policy
     )
     if owner is not None:
         raise PermissionDenied(refusal(owner))
+
+
+def _superuser_fields_changed(sender, instance: Model, using: str) -> list[str]:
+    """The concrete fields reserved to superusers whose value ``instance`` changes."""
+    names = (
+        policy_for(sender).superuser_fields
+        or policy_for(sender._meta.concrete_model).superuser_fields
+    )
+    fields = [field for field in sender._meta.concrete_fields if field.name in names]
+    if not fields or instance.pk is None:
+        return []
+    stored = (
+        sender._default_manager.using(using)
+        .filter(pk=instance.pk)
+        .values(*(field.attname for field in fields))
+        .first()
+    )
+    if stored is None:
+        return []
+    return [
+        field.name for field in fields if stored[field.attname] != getattr(instance, field.attname)
+    ]
 
 
 def refuse_privileged_deletions(sender, instance, using=None, **kwargs) -> None:
