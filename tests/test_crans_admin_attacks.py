@@ -226,3 +226,45 @@ def test_held_staff_without_permissions_gets_403_on_the_doctor_and_rename_pages(
     assert browser.get(reverse("admin:crans_doctor")).status_code == 403
     rename = reverse("admin:hyperkitty_mailinglist_rename", args=[mailing_list.pk])
     assert browser.get(rename).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_adding_a_superusers_address_to_their_account_gets_no_reset_for_it(
+    site, mailoutbox
+):
+    """allauth's own pages, for a member without staff status: an address added there is
+    unverified, on their own account; a reset link goes to the address typed, never to them."""
+    root = User.objects.create_superuser("root", "root@crans.org", "root-password")
+    alice = Browser(site, CasUser("alice", "alice-password", "alice@example.org"))
+    alice.log_in()
+    page = alice.get(reverse("account_email"))
+    added = alice.http.post(
+        site + reverse("account_email"),
+        data={
+            "email": "root@crans.org",
+            "action_add": "",
+            "csrfmiddlewaretoken": alice.http.cookies["csrftoken"],
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert page.status_code == 200 and added.status_code == 302
+    # Held by alice, unverified (root has it as the account's address alone, as
+    # createsuperuser makes it); its confirmation went to root@crans.org.
+    assert list(
+        EmailAddress.objects.filter(email="root@crans.org").values_list("user", "verified")
+    ) == [(User.objects.get(username="alice").pk, False)]
+    mailoutbox.clear()
+
+    reset = requests.Session()
+    reset.get(site + reverse("account_reset_password"), timeout=30)
+    reset.post(
+        site + reverse("account_reset_password"),
+        data={"email": "root@crans.org", "csrfmiddlewaretoken": reset.cookies["csrftoken"]},
+        timeout=30,
+    )
+
+    assert mailoutbox, "no reset mail at all?"
+    assert {address for message in mailoutbox for address in message.to} == {"root@crans.org"}
+    root.refresh_from_db()
+    assert root.check_password("root-password")
