@@ -397,3 +397,38 @@ def test_refusals_are_in_french(root, alice):
 
     assert "appartient à un compte équipe ou super-utilisateur (root)" in moved.content.decode()
     assert any("Rien n'a été fait : 1 ligne sélectionnée" in m for m in messages_of(acted))
+
+
+def test_the_documentation_lists_each_models_policy():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "administration.md"
+    rows = {
+        cells[0].strip("`"): cells[1]
+        for line in page.read_text().splitlines()
+        if line.startswith("| `")
+        and (cells := [c.strip() for c in line.strip("|").split("|")])
+        and "." in cells[0]
+        and len(cells) == 2
+    }
+
+    assert rows == {label: policy.describe() for label, policy in POLICIES.items()}
+
+
+def test_staff_changes_their_own_password_where_the_old_one_is_asked():
+    staff, client = staff_client(User)
+    url = reverse("admin:password_change")
+
+    response = post(
+        client,
+        url,
+        {
+            "old_password": "sam-password",
+            "new_password1": "n3w-Passw0rd",
+            "new_password2": "n3w-Passw0rd",
+        },
+    )
+
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("n3w-Passw0rd")
