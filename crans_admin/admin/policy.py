@@ -116,6 +116,8 @@ POLICIES: dict[str, Policy] = {
     "usersessions.UserSession": SUPERUSER_ONLY,
     "authtoken.Token": SUPERUSER_ONLY,
     "authtoken.TokenProxy": SUPERUSER_ONLY,
+    "allauth_cas_crans.ServiceTicket": SUPERUSER_ONLY,  # CAS tickets and session keys
+    "allauth_cas_crans.LoginLock": SUPERUSER_ONLY,
     # Links: the Site's domain, and which Site each mail domain's links use.
     "sites.Site": SUPERUSER_ONLY,
     "django_mailman3.MailDomain": SUPERUSER_ONLY,
@@ -125,6 +127,9 @@ POLICIES: dict[str, Policy] = {
     "django_q.Success": SUPERUSER_ONLY,
     "django_q.Failure": SUPERUSER_ONLY,
     "django_q.OrmQ": SUPERUSER_ONLY,
+    # The rename journal: resumed or rolled back by rename_list only.
+    "crans_admin.ListRename": SUPERUSER_ONLY,
+    "crans_admin.ListRenameStep": SUPERUSER_ONLY,
 }
 
 
