@@ -4,40 +4,69 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
+
+from . import single_logout
 
 
 class ServiceTicketQuerySet(models.QuerySet):
-    def remember(self, ticket: str, session: SessionBase) -> None:
-        """Record that ``ticket`` opened ``session``; forget expired records."""
-        self.filter(
-            created__lt=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
-        ).delete()
-        self.update_or_create(ticket=ticket, defaults={"session_key": session.session_key})
+    def index(self, tickets: Iterable[str], session_key: str) -> None:
+        """Record that the session ``session_key`` carries ``tickets``.
+
+        Never raises on a pair already recorded: it runs inside the session's
+        own save (``single_logout.follow``), whose integrity errors Django takes
+        for a key collision.
+        """
+        self.bulk_create(
+            [ServiceTicket(ticket=ticket, session_key=session_key) for ticket in tickets],
+            ignore_conflicts=True,
+        )
+
+    def purge(self) -> int:
+        """Forget the records of sessions that are over; return how many rows went."""
+        model = single_logout.session_model()
+        now = timezone.now()
+        if model is not None and router.db_for_read(model) == router.db_for_write(ServiceTicket):
+            live = model._default_manager.filter(expire_date__gt=now).values("session_key")
+            deleted, _ = self.exclude(session_key__in=live).delete()
+        else:
+            # Sessions that the engine cannot list: those of SESSION_COOKIE_AGE ago.
+            age = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+            deleted, _ = self.filter(created__lt=now - age).delete()
+        return deleted
 
     def end_sessions(self, tickets: Iterable[str]) -> int:
-        """End the sessions opened with ``tickets``; return how many were known."""
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        records = list(self.filter(ticket__in=list(tickets)))
-        for record in records:
-            store(session_key=record.session_key).delete()
-        self.filter(pk__in=[record.pk for record in records]).delete()
-        return len(records)
+        """End every session that carries one of ``tickets``; return how many there were."""
+        tickets = list(tickets)
+        keys = set(self.filter(ticket__in=tickets).values_list("session_key", flat=True))
+        ended = sum(single_logout.end(key) for key in sorted(keys))
+        self.filter(models.Q(ticket__in=tickets) | models.Q(session_key__in=keys)).delete()
+        return ended
 
 
 class ServiceTicket(models.Model):
-    """A CAS service ticket and the Django session it opened."""
+    """A CAS service ticket and a Django session that carries it.
 
-    ticket = models.CharField(max_length=256, unique=True)
+    One row per (ticket, session): a session whose key changes is recorded
+    again under its new key (``single_logout.follow``), and two workers that change
+    the key of one session at once leave two sessions that carry the ticket.
+    """
+
+    ticket = models.CharField(max_length=256)
     session_key = models.CharField(max_length=40, db_index=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = ServiceTicketQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "session_key"], name="allauth_cas_crans_ticket_session"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.ticket

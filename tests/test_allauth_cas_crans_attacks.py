@@ -8,7 +8,6 @@ only from the CAS server's addresses.
 
 from __future__ import annotations
 
-import http.client
 import socketserver
 import threading
 import time
@@ -23,7 +22,16 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from devstack.cas_server import CasServer, CasUser
-from tests.fixtures.cas_server import MEMBERS, Browser, assert_error_page, provider_settings
+from tests.fixtures.cas_server import (
+    MEMBERS,
+    Browser,
+    assert_error_page,
+    local_account,
+    log_in_locally,
+    logout_request,
+    post_from,
+    provider_settings,
+)
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
@@ -32,49 +40,10 @@ MALLORY = CasUser("mallory", "mallory-password", "mallory@example.org", "Mal", "
 NOT_CONNECTED = "not connected automatically"
 
 
-@pytest.fixture
-def cas_member(crans_cas: CasServer) -> Iterator:
-    """Add members to the CAS server for one test; they are emptied afterwards."""
-    added: list[CasUser] = []
-
-    def add(member: CasUser) -> CasUser:
-        crans_cas.update_user(member)
-        added.append(member)
-        return member
-
-    yield add
-    for member in added:
-        # A random password: the member can no longer log in.
-        crans_cas.update_user(CasUser(member.username, f"gone-{time.monotonic()}"))
-
-
 def trust(settings, crans_cas: CasServer, domains: list[str]) -> None:
     settings.SOCIALACCOUNT_PROVIDERS = {
         "crans": provider_settings(crans_cas, VERIFIED_EMAIL=domains)
     }
-
-
-def local_account(username: str, email: str, *, verified: bool, **flags: bool):
-    """An account made on the site itself (signup form), with a password."""
-    user = User.objects.create_user(username, email, f"{username}-password", **flags)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-    return user
-
-
-def log_in_locally(browser: Browser, username: str) -> None:
-    """Log in with the site's own login form (username and password)."""
-    browser.get(reverse("account_login"))
-    response = browser.http.post(
-        browser.site + reverse("account_login"),
-        data={
-            "login": username,
-            "password": f"{username}-password",
-            "csrfmiddlewaretoken": browser.http.cookies["csrftoken"],
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text
 
 
 # 1. Capture before first login.
@@ -366,32 +335,6 @@ def test_long_or_odd_cas_username_gives_a_valid_username(site, cas_member, cas_u
 
 
 # 7. Single logout only from the CAS server.
-
-
-def logout_request(ticket: str) -> str:
-    return (
-        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" '
-        f'Version="2.0"><samlp:SessionIndex>{ticket}</samlp:SessionIndex>'
-        "</samlp:LogoutRequest>"
-    )
-
-
-def post_from(site: str, source: str, ticket: str) -> int:
-    """POST a single-logout request for ``ticket`` from the address ``source``."""
-    parts = urlsplit(site)
-    connection = http.client.HTTPConnection(
-        parts.hostname, parts.port, timeout=30, source_address=(source, 0)
-    )
-    try:
-        connection.request(
-            "POST",
-            reverse("crans_callback"),
-            body=urlencode({"logoutRequest": logout_request(ticket)}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def test_single_logout_from_another_address_is_refused(site, caplog):
