@@ -58,9 +58,11 @@ class CallbackView(View):
             sociallogin.state = state
             with transaction.atomic():
                 LoginLock.acquire(sociallogin.account.uid)
-                # Only a login picks the account; a connection (from the account
-                # connections page) goes to the logged-in user, as allauth decides.
-                if state.get("process", AuthProcess.LOGIN) == AuthProcess.LOGIN:
+                # A connection (from the account connections page) goes to the
+                # logged-in user, as allauth decides. Any other process picks
+                # the account by the first-login rules: allauth takes an
+                # unknown one (?process=foo) for a login.
+                if state.get("process") != AuthProcess.CONNECT:
                     prepare_first_login(sociallogin)
                 response = complete_social_login(request, sociallogin)
                 # Logged in now or later in this session (signup form, e-mail
