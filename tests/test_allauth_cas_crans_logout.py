@@ -12,6 +12,7 @@ account to a logged-in account), that session ends; no other does.
 from __future__ import annotations
 
 import re
+import threading
 from importlib import import_module
 
 import pytest
@@ -132,6 +133,23 @@ def test_single_logout_ends_a_session_whose_key_changed(site, crans_cas, rotatio
     assert not ServiceTicket.objects.exists()
 
 
+def test_cached_db_sessions_are_followed_too(site, settings):
+    browser = Browser(site, ALICE)
+    ticket = log_in(browser)
+    # The live server's session middleware keeps the engine it started with
+    # (db): the key changes here, through cached_db's store (its cache and rows).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session = store(session_key=session_key(browser))
+    session.cycle_key()
+    assert store().exists(session.session_key)
+
+    assert post_from(site, "127.0.0.1", ticket) == 200
+
+    assert not store().exists(session.session_key)
+    assert not browser.is_logged_in()
+
+
 def test_single_logout_ends_only_the_device_of_that_cas_session(site, crans_cas):
     laptop, phone = Browser(site, ALICE), Browser(site, ALICE)
     log_in(laptop)
@@ -157,6 +175,37 @@ def test_logging_in_again_through_the_cas_in_the_same_browser(site, crans_cas):
 
     assert not browser.is_logged_in()
     assert not ServiceTicket.objects.filter(ticket__in=[first, second]).exists()
+
+
+def test_four_tabs_logging_in_at_once_are_all_ended(site, crans_cas):
+    """Four tabs of one browser come back from the CAS at once: four sessions, one CAS session."""
+    tabs = [Browser(site, ALICE) for _ in range(4)]
+    for tab in tabs[1:]:
+        tab.http.cookies = tabs[0].http.cookies
+    callback_urls = [tab.log_in_at_cas(tab.start_login()) for tab in tabs]
+    for tab in tabs:
+        tab.http.cookies = tabs[0].http.cookies.copy()
+    barrier = threading.Barrier(len(tabs))
+
+    def come_back(tab: Browser, callback_url: str) -> None:
+        barrier.wait()
+        tab.come_back(callback_url)
+
+    threads = [
+        threading.Thread(target=come_back, args=pair)
+        for pair in zip(tabs, callback_urls, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(tab.is_logged_in() for tab in tabs)
+    assert len({session_key(tab) for tab in tabs}) == 4
+
+    log_out_of_cas(tabs[0], crans_cas)
+
+    assert not any(tab.is_logged_in() for tab in tabs)
+    assert not ServiceTicket.objects.exists()
 
 
 def test_session_forked_by_two_workers_is_ended_in_both(site, crans_cas):
@@ -266,6 +315,23 @@ def test_login_completed_by_the_confirmation_code(site, settings, crans_cas, mai
     assert not browser.is_logged_in()
 
 
+def test_first_login_connected_through_a_verified_address(site, crans_cas):
+    local = local_account("cann", "carol@example.org", verified=True)
+    browser = Browser(site, CAROL)
+    log_in(browser)
+    assert SocialAccount.objects.get(uid="carol").user == local
+    before = session_key(browser)
+    changed = browser.submit(
+        reverse("account_change_password"),
+        {"oldpassword": "cann-password", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert changed.status_code == 302 and session_key(browser) != before
+
+    log_out_of_cas(browser, crans_cas)
+
+    assert not browser.is_logged_in()
+
+
 def test_cas_account_connected_from_the_connections_page(site, crans_cas, cas_member):
     staff = local_account("ynerant", "ynerant@example.org", verified=True, is_staff=True)
     browser = Browser(site, cas_member(CasUser("ynerant", "ynerant-password")))
@@ -353,6 +419,28 @@ def test_migration_keeps_sessions_opened_before_it(site, migrated_back):
     assert post_from(site, "127.0.0.1", "ST-before-the-upgrade") == 200
 
     assert not browser.is_logged_in()
+
+
+def test_migration_reads_cached_db_sessions_through_their_cache(site, settings, migrated_back):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    client = Client()  # its session is cached_db's: in the cache and in a row
+    client.force_login(
+        User.objects.create_user("alice", ALICE.email),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    key = client.cookies["sessionid"].value
+    OldServiceTicket = migrated_back.get_model("allauth_cas_crans", "ServiceTicket")
+    OldServiceTicket.objects.create(ticket="ST-before-the-upgrade", session_key=key)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("allauth_cas_crans"))
+
+    session = store(session_key=key)
+    assert session[SESSION_KEY] == {"ST-before-the-upgrade": None}
+    session.cycle_key()
+    assert post_from(site, "127.0.0.1", "ST-before-the-upgrade") == 200
+    assert not store().exists(session.session_key)
 
 
 # Session engines that single logout cannot follow.
