@@ -30,8 +30,11 @@ class ServiceTicketQuerySet(models.QuerySet):
         model = single_logout.session_model()
         now = timezone.now()
         if model is not None and router.db_for_read(model) == router.db_for_write(ServiceTicket):
-            live = model._default_manager.filter(expire_date__gt=now).values("session_key")
-            deleted, _ = self.exclude(session_key__in=live).delete()
+            # NOT EXISTS: an anti-join on the sessions' primary key, however many there are.
+            live = model._default_manager.filter(
+                session_key=models.OuterRef("session_key"), expire_date__gt=now
+            )
+            deleted, _ = self.filter(~models.Exists(live)).delete()
         else:
             # Sessions that the engine cannot list: those of SESSION_COOKIE_AGE ago.
             age = timedelta(seconds=settings.SESSION_COOKIE_AGE)
