@@ -103,6 +103,10 @@ def carry(request: HttpRequest, ticket: str, uid: str | None) -> None:
     """Leave ``ticket`` (of the CAS account ``uid``) in the request's session and record it."""
     from .models import ServiceTicket
 
+    if len(ticket) > ServiceTicket._meta.get_field("ticket").max_length:
+        # The CAS protocol asks for 256 characters at most.
+        logger.warning("Ticket %s... longer than 256 characters: no single logout.", ticket[:8])
+        return
     tickets = carried(request.session)
     tickets.pop(ticket, None)
     tickets[ticket] = uid

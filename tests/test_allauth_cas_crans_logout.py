@@ -385,6 +385,21 @@ def test_refused_connection_leaves_no_ticket_in_the_session(site, crans_cas):
     assert browser.is_logged_in()
 
 
+def test_ticket_too_long_to_record_still_logs_in(site, settings, tmp_path, caplog):
+    # The CAS protocol asks services to take tickets of 256 characters; this CAS issues 300.
+    with CasServer(tmp_path / "cas", users=[ALICE], ticket_length=300) as cas:
+        settings.SOCIALACCOUNT_PROVIDERS = {"crans": provider_settings(cas)}
+        browser = Browser(site, ALICE)
+        callback_url = browser.log_in_at_cas(browser.start_login())
+        assert len(ticket_of(callback_url)) > 256
+
+        assert browser.come_back(callback_url).status_code == 302
+
+    assert browser.is_logged_in()
+    assert not ServiceTicket.objects.exists()
+    assert "longer than 256 characters: no single logout" in caplog.text
+
+
 # A site upgraded with sessions opened before.
 
 
