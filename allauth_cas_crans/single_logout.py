@@ -30,11 +30,14 @@ from collections.abc import Iterable, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Final
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .conf import PROVIDER_ID
 
@@ -52,6 +55,10 @@ MAX_TICKETS: Final = 20
 # process (a purge reads every live session: ~90 ms with 200 000 of them).
 PURGE_INTERVAL: Final = 600
 _last_purge: float | None = None
+LOGIN_ENDED = _(
+    "Your Crans CAS session ended while you were signing in: you are signed out. Please "
+    "sign in again."
+)
 
 
 def session_store() -> type[SessionBase]:
@@ -90,6 +97,15 @@ def record_login(request: HttpRequest, ticket: str, account: SocialAccount) -> N
     belongs to someone else (a connection refused: the CAS account is
     another member's), which keeps no ticket.
     """
+    from .models import ServiceTicket
+
+    if ServiceTicket.objects.ended([ticket]):
+        # The CAS session ended while the ticket was being validated.
+        logger.info("CAS login of %r ended by single logout as it completed.", account.uid)
+        # Logged in or not: the session goes, with a pending login (signup form...).
+        get_account_adapter(request).logout(request)
+        messages.warning(request, LOGIN_ENDED)
+        return
     user = request.user
     if user.is_authenticated and (account.pk is None or account.user_id != user.pk):
         logger.info(
@@ -171,13 +187,23 @@ def follow(session: AbstractBaseSession) -> None:
     """Record a new session row under the tickets its data carries.
 
     A session whose key changes is saved as a new row with the same data:
-    this is how the records follow it.
+    this is how the records follow it. A new row that carries a ticket marked
+    ended is deleted at once.
     """
     from .models import ServiceTicket
 
     tickets = carried(session.get_decoded())
-    if tickets:
-        ServiceTicket.objects.index(tickets, session.session_key)
+    if not tickets:
+        return
+    if ServiceTicket.objects.ended(tickets):
+        # A request that read the session before a single-logout request
+        # ended it now gives it a new key: that one goes too. The request's
+        # own save of the session then fails (Django's SessionInterrupted, a
+        # 400): its browser never gets the new key.
+        logger.info("A session ended by single logout got a new key meanwhile: ended too.")
+        session.delete()
+        return
+    ServiceTicket.objects.index(tickets, session.session_key)
 
 
 def forget(request: HttpRequest) -> None:

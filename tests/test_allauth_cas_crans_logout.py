@@ -17,9 +17,11 @@ from datetime import timedelta
 from importlib import import_module
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.core.checks import run_checks
 from django.db import connection
@@ -28,7 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from allauth_cas_crans.models import ServiceTicket
+from allauth_cas_crans.models import ENDED, ENDED_KEPT, MAX_MARKS, ServiceTicket
 from allauth_cas_crans.single_logout import SESSION_KEY
 from devstack.cas_server import CasServer, CasUser
 from tests.fixtures.cas_server import (
@@ -132,7 +134,7 @@ def test_single_logout_ends_a_session_whose_key_changed(site, crans_cas, rotatio
 
     assert not browser.is_logged_in()
     assert not Session.objects.filter(session_key__in=keys).exists()
-    assert not ServiceTicket.objects.exists()
+    assert not ServiceTicket.objects.records().exists()
 
 
 def test_cached_db_sessions_are_followed_too(site, settings):
@@ -176,7 +178,7 @@ def test_logging_in_again_through_the_cas_in_the_same_browser(site, crans_cas):
     log_out_of_cas(browser, crans_cas)
 
     assert not browser.is_logged_in()
-    assert not ServiceTicket.objects.filter(ticket__in=[first, second]).exists()
+    assert not ServiceTicket.objects.records().filter(ticket__in=[first, second]).exists()
 
 
 def test_four_tabs_logging_in_at_once_are_all_ended(site, crans_cas):
@@ -207,7 +209,7 @@ def test_four_tabs_logging_in_at_once_are_all_ended(site, crans_cas):
     log_out_of_cas(tabs[0], crans_cas)
 
     assert not any(tab.is_logged_in() for tab in tabs)
-    assert not ServiceTicket.objects.exists()
+    assert not ServiceTicket.objects.records().exists()
 
 
 def test_session_forked_by_two_workers_is_ended_in_both(site, crans_cas):
@@ -229,6 +231,78 @@ def test_session_forked_by_two_workers_is_ended_in_both(site, crans_cas):
     assert not Session.objects.filter(session_key__in=forks | {key}).exists()
 
 
+@pytest.mark.parametrize("engine", ["db", "cached_db"])
+def test_session_getting_a_new_key_during_the_logout_request_ends_too(site, settings, engine):
+    browser = Browser(site, ALICE)
+    ticket = log_in(browser)
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    # A request of that session (a password change in another tab) has read
+    # it when the logout request comes, and changes its key afterwards.
+    running = store(session_key=session_key(browser))
+    assert running.get(SESSION_KEY) == {ticket: "alice"}
+
+    assert post_from(site, "127.0.0.1", ticket) == 200
+    running.cycle_key()
+
+    assert not Session.objects.filter(session_key=running.session_key).exists()
+    assert not ServiceTicket.objects.records().exists()
+    # Its own save at the end of the request fails: its browser never gets the new key.
+    with pytest.raises(UpdateError):
+        running.save()
+    assert not browser.is_logged_in()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Your Crans CAS session ended while you were signing in"),
+        ("fr", "Votre session du CAS du Crans a pris fin pendant votre connexion"),
+    ],
+)
+def test_logout_request_during_the_validation_ends_the_login(site, language, message):
+    browser = Browser(site, ALICE)
+    browser.http.headers["Accept-Language"] = language
+    callback_url = browser.log_in_at_cas(browser.start_login("/accounts/email/"))
+    # The CAS's logout request comes while mailman-web validates the ticket.
+    assert post_from(site, "127.0.0.1", ticket_of(callback_url)) == 200
+
+    response = browser.come_back(callback_url)
+
+    assert response.status_code == 302
+    assert not browser.is_logged_in()
+    assert not ServiceTicket.objects.records().exists()
+    page = browser.http.get(site + response.headers["Location"], timeout=30)
+    assert message in page.text
+
+
+def test_logout_request_during_the_validation_ends_a_pending_signup(site, settings, crans_cas):
+    settings.SOCIALACCOUNT_AUTO_SIGNUP = False
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    assert post_from(site, "127.0.0.1", ticket_of(callback_url)) == 200
+
+    assert browser.come_back(callback_url).headers["Location"] == reverse("socialaccount_signup")
+
+    assert browser.get(reverse("socialaccount_signup")).status_code == 302
+    assert not User.objects.exists()
+
+
+def test_logout_request_marks_a_bounded_number_of_tickets(site):
+    many = "".join(f"<samlp:SessionIndex>ST-{n}</samlp:SessionIndex>" for n in range(30))
+    logout = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" '
+        f'Version="2.0">{many}<samlp:SessionIndex>ST-{"x" * 300}</samlp:SessionIndex>'
+        "</samlp:LogoutRequest>"
+    )
+    response = requests.post(
+        site + reverse("crans_callback"), data={"logoutRequest": logout}, timeout=30
+    )
+
+    assert response.status_code == 200
+    assert ServiceTicket.objects.marks().count() == MAX_MARKS
+
+
 def test_records_of_sessions_that_are_over_are_purged(site):
     browser = Browser(site, ALICE)
     ticket = log_in(browser)
@@ -243,10 +317,17 @@ def test_records_of_sessions_that_are_over_are_purged(site):
         session_key=ServiceTicket.objects.get(ticket=expired).session_key
     ).update(expire_date=timezone.now() - timedelta(seconds=1))
 
-    assert ServiceTicket.objects.purge() == 2
+    post_from(browser.site, "127.0.0.1", "ST-ended-long-ago")
+    post_from(browser.site, "127.0.0.1", "ST-ended-now")
+    ServiceTicket.objects.filter(ticket="ST-ended-long-ago").update(
+        created=timezone.now() - timedelta(seconds=ENDED_KEPT + 1)
+    )
+
+    assert ServiceTicket.objects.purge() == 3
 
     assert set(ServiceTicket.objects.values_list("ticket", "session_key")) == {
-        (ticket, session_key(browser))
+        (ticket, session_key(browser)),
+        ("ST-ended-now", ENDED),
     }
 
 
@@ -367,7 +448,7 @@ def test_another_login_in_the_browser_drops_a_pending_ticket(site, settings, cra
 
     assert browser.is_logged_in()
     assert Session.objects.filter(session_key=eve_session).exists()
-    assert not ServiceTicket.objects.exists()
+    assert not ServiceTicket.objects.records().exists()
 
 
 def test_refused_connection_leaves_no_ticket_in_the_session(site, crans_cas):
@@ -396,7 +477,7 @@ def test_ticket_too_long_to_record_still_logs_in(site, settings, tmp_path, caplo
         assert browser.come_back(callback_url).status_code == 302
 
     assert browser.is_logged_in()
-    assert not ServiceTicket.objects.exists()
+    assert not ServiceTicket.objects.records().exists()
     assert "longer than 256 characters: no single logout" in caplog.text
 
 
