@@ -18,6 +18,11 @@ as the member whose CAS account the ticket is for: any other login in that
 session drops it (``keep_own``), so a ticket ends its own member's sessions
 only.
 
+A single-logout request marks its tickets ended before it ends their
+sessions: a request of such a session that gives it a new key meanwhile, or
+a CAS login with such a ticket that completes meanwhile, finds the mark and
+ends too (``follow``, ``record_login``).
+
 Only session engines that store their sessions in a model (Django's ``db``
 and ``cached_db``) let the records follow a new key (``check_session_engine``).
 """
