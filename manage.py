@@ -29,12 +29,12 @@ def missing_database(local_dir: Path) -> Path | None:
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parent
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crans_mailman_web_settings.local")
     os.environ.setdefault("MAILMAN_WEB_LOCAL_DIR", str(here / "var"))
     command = sys.argv[1] if len(sys.argv) > 1 else "help"
     asks_help = {"-h", "--help"} & set(sys.argv[2:])
     if (
-        os.environ["DJANGO_SETTINGS_MODULE"] == "settings.local"
+        os.environ["DJANGO_SETTINGS_MODULE"] == "crans_mailman_web_settings.local"
         and command not in WITHOUT_DATABASE
         and not asks_help
     ):

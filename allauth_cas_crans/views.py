@@ -19,7 +19,6 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
-from .accounts import prepare_first_login
 from .client import (
     AccountConflict,
     CasError,
@@ -29,6 +28,7 @@ from .client import (
     logout_request_tickets,
     validate_ticket,
 )
+from .first_login import prepare_first_login
 from .models import LoginLock, ServiceTicket
 from .provider import CransProvider
 from .single_logout import record_login

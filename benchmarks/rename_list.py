@@ -92,7 +92,7 @@ class Timing:
 
 
 def setup_django(local_dir: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crans_mailman_web_settings.test")
     os.environ.setdefault("MAILMAN_WEB_LOCAL_DIR", local_dir)
     import django
 

@@ -72,7 +72,7 @@ def setup_django(variant: str, folder: Path) -> None:
     import django
     from django.conf import settings
 
-    import settings.local as base
+    import crans_mailman_web_settings.local as base
 
     values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
     static_root = str(folder / f"static-{variant}")

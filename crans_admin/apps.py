@@ -1,13 +1,19 @@
 from django.apps import AppConfig
 from django.contrib.auth import get_user_model
+from django.core import checks
 from django.db.models.signals import pre_delete, pre_save
 
 
 class CransAdminConfig(AppConfig):
+    """The commands and admin pages of the bundle, its system checks, the superuser guard."""
+
     name = "crans_admin"
 
     def ready(self) -> None:
-        from .users import keep_a_superuser_on_delete, keep_a_superuser_on_save
+        from .checks import check_crans_settings
+        from .superusers import keep_a_superuser_on_delete, keep_a_superuser_on_save
+
+        checks.register(check_crans_settings, "crans")
 
         # Every path, third-party pages included (django-mailman3's account deletion).
         pre_save.connect(keep_a_superuser_on_save, sender=get_user_model())

@@ -43,6 +43,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .text import first_line
+
 logger = logging.getLogger(__name__)
 
 # Where Debian's mailman3 package keeps the archiver's configuration of core.
@@ -258,11 +260,6 @@ def network_error(exception: BaseException) -> str:
     if isinstance(exception, requests.Timeout | TimeoutError) or "timed out" in text:
         return _("no answer in time")
     return first_line(exception)
-
-
-def first_line(exception: BaseException) -> str:
-    text = str(exception).strip()
-    return text.splitlines()[0] if text else type(exception).__name__
 
 
 def some(items: list[str]) -> str:

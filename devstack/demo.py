@@ -578,7 +578,7 @@ def run_demo() -> int:
     """Start the demo, serve until SIGTERM or Ctrl-C, stop everything; 1 if it failed."""
     began = time.monotonic()
     ports = Ports()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "settings.local"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "crans_mailman_web_settings.local"
     os.environ["MAILMAN_WEB_LOCAL_DIR"] = str(VAR)
     os.environ["MAILMAN_WEB_DEBUG"] = "0"  # the site's own error pages, not Django's debug ones
     os.environ["MAILMAN_REST_API_URL"] = f"http://{HOST}:{ports.rest}"

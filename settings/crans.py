@@ -2,7 +2,7 @@
 
 Every value of Crans' file is here, on top of mailman-web's defaults
 (``defaults.py``) and of the few values that depend on the installed
-mailman-web, Debian's mailman3-web or PyPI's mailman-web (``base.py``).
+mailman-web, Debian's mailman3-web or PyPI's mailman-web (``platforms.py``).
 Where this module differs from Crans' file on purpose, a comment says why.
 ``production`` adds the secrets and the database from the environment,
 ``local`` the embedded default for a new user.
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .accounts import account_settings, allauth_version
-from .base import detect_base, forget_deprecated_debian_settings
+from .allauth_compat import account_settings, allauth_version
 from .defaults import *  # noqa: F403
 from .environment import setting
+from .platforms import detect_base, forget_deprecated_debian_settings
 
 _base = detect_base()
 # Which mailman-web runs the settings: what `mailman-web crans_settings` reports,
@@ -85,7 +85,9 @@ INSTALLED_APPS = (
     "hyperkitty",
     "postorius",
     "django_mailman3",
-    "django.contrib.admin",
+    # In place of "django.contrib.admin": Django's admin with the bundle's
+    # admin site (its privilege rules, the deployment check page).
+    "crans_admin.admin.apps.CransAdminSiteConfig",
     "django.contrib.admindocs",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -109,12 +111,11 @@ INSTALLED_APPS = (
     # cannot be imported with Django 4 and django-allauth 65; the "crans"
     # provider below is complete without it.
     "allauth_cas_crans",
-    # Not in Crans' file: the crans_set_site, crans_grant_superuser and
-    # rename_list commands, and the same actions in the admin.
+    # Not in Crans' file: the bundle's commands (crans_set_site,
+    # crans_grant_superuser, rename_list, crans_doctor, crans_settings), the
+    # same actions in the admin, and the system checks that these settings are
+    # in effect, whole.
     "crans_admin",
-    # Not in Crans' file: system checks that these settings are in effect,
-    # whole, and `mailman-web crans_settings`, which says so.
-    "crans_mailman_web_settings",
 )
 
 MIDDLEWARE = (*MIDDLEWARE, "crans_admin.rename.redirects.OldListNameRedirectMiddleware")  # noqa: F405
@@ -151,7 +152,7 @@ SOCIALACCOUNT_PROVIDERS = {
 # allauth's SOCIALACCOUNT_EMAIL_AUTHENTICATION(_AUTO_CONNECT) stays off: it
 # would connect a CAS login to an account holding the address unverified;
 # the "crans" provider connects accounts itself, through verified addresses
-# only (allauth_cas_crans.accounts).
+# only (allauth_cas_crans.first_login).
 SOCIALACCOUNT_LOGIN_ON_GET = True
 
 COMPRESS_PRECOMPILERS = (

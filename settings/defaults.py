@@ -3,7 +3,7 @@
 Crans' file was written over mailman-web's defaults (Debian's settings.py
 holds the same ones). They are copied here rather than imported, so that the
 settings run on Debian's mailman3-web, which has no ``mailman_web`` package.
-Left to ``crans.py``: what depends on the installed mailman-web (``base.py``)
+Left to ``crans.py``: what depends on the installed mailman-web (``platforms.py``)
 or on the folder of its files, and the settings that depend on the version of
 django-allauth. tests/test_settings_defaults.py compares this module with
 mailman-web's own defaults.

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from allauth_cas_crans.checks import check_settings
 from allauth_cas_crans.conf import DEFAULTS, crans_settings
 from allauth_cas_crans.provider import CransProvider
-from settings import crans
+from crans_mailman_web_settings import crans
 
 APP = Path(__file__).resolve().parent.parent / "allauth_cas_crans"
 

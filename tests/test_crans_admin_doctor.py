@@ -92,7 +92,7 @@ def prepare_static(folder: Path) -> Path:
     """Collect and compress the static files offline with manage.py, as on a server."""
     environment = {
         **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
-        "DJANGO_SETTINGS_MODULE": "settings.local",
+        "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.local",
         "MAILMAN_WEB_LOCAL_DIR": str(folder),
     }
     for command in (["collectstatic", "--noinput"], ["compress"]):
@@ -180,7 +180,7 @@ def stack(django_db_setup, django_db_blocker, mailman_core_venv, tmp_path_factor
         running.enter_context(haystack_connections(search_connections))
         tasks_env = {
             **{key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"},
-            "DJANGO_SETTINGS_MODULE": "settings.test",
+            "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.test",
             "MAILMAN_WEB_DB_NAME": connection.settings_dict["NAME"],
             "MAILMAN_WEB_LOCAL_DIR": str(folder / "tasks"),
             "MAILMAN_REST_API_URL": core.rest_url,
@@ -555,7 +555,7 @@ def test_admin_page_for_superusers_only(stack):
 def test_every_string_has_a_french_translation(tmp_path):
     sources = [
         REPO / "crans_admin" / "doctor.py",
-        REPO / "crans_admin" / "admin_doctor.py",
+        REPO / "crans_admin" / "admin" / "doctor.py",
         REPO / "crans_admin" / "management" / "commands" / "crans_doctor.py",
     ]
     extracted, compared = compare_with_catalog(sources, tmp_path / "doctor.pot")

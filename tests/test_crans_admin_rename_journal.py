@@ -105,7 +105,7 @@ class Runs:
         settings.HYPERKITTY_ATTACHMENT_FOLDER = str(self.attachments)
         self.settings_module = tmp_path / "kill_settings.py"
         self.settings_module.write_text(
-            "from settings.test import *  # noqa: F403\n"
+            "from crans_mailman_web_settings.test import *  # noqa: F403\n"
             f"HYPERKITTY_ATTACHMENT_FOLDER = {str(self.attachments)!r}\n"
             "HAYSTACK_CONNECTIONS = {'default': {'ENGINE': "
             "'haystack.backends.whoosh_backend.WhooshEngine', "

@@ -8,7 +8,7 @@ from tests.test_crans_admin_translations import compare_with_catalog
 
 APP = Path(__file__).resolve().parent.parent / "crans_admin"
 SOURCES = [
-    APP / "admin_lists.py",
+    APP / "admin" / "lists.py",
     APP / "models.py",
     APP / "management" / "commands" / "rename_list.py",
     *sorted((APP / "rename").glob("*.py")),

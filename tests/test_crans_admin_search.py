@@ -219,8 +219,11 @@ def test_an_unknown_search_engine_stops_start_up(tmp_path):
 
 
 def read_setting(name: str, environment: dict[str, str]):
-    """The value of ``settings.crans.<name>`` in a fresh interpreter with ``environment``."""
-    code = f"import json\nfrom settings import crans\nprint(json.dumps(crans.{name}))"
+    """The value of ``<name>`` in Crans' settings, in a fresh interpreter with ``environment``."""
+    code = (
+        "import json\nfrom crans_mailman_web_settings import crans\n"
+        f"print(json.dumps(crans.{name}))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO,

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from crans_admin.users import LastSuperuserError, change_superusers
+from crans_admin.superusers import LastSuperuserError, change_superusers
 
 pytestmark = pytest.mark.django_db
 
@@ -319,7 +319,7 @@ def test_changes_are_logged_with_who_ran_the_command(users, caplog, monkeypatch)
 
     grant("alice")
 
-    [record] = [r for r in caplog.records if r.name == "crans_admin.users"]
+    [record] = [r for r in caplog.records if r.name == "crans_admin.superusers"]
     assert "User 'alice' changed by" in record.getMessage()
     assert "(sudo from ynerant) through the crans_grant_superuser command" in record.getMessage()
     assert "is_superuser=True, is_staff=True" in record.getMessage()
@@ -328,7 +328,7 @@ def test_changes_are_logged_with_who_ran_the_command(users, caplog, monkeypatch)
 def mailman_web(*args: str, local_dir: Path, config_dir: Path):
     """Run the ``mailman-web`` script as Crans does: settings from ``MAILMAN_WEB_CONFIG``."""
     config = config_dir / "mailman_web_config.py"
-    config.write_text("from settings.local import *  # noqa: F403\n")
+    config.write_text("from crans_mailman_web_settings.local import *  # noqa: F403\n")
     inherited = ("DJANGO_SETTINGS_MODULE", "MAILMAN_WEB_BASE_DIR")
     environment = {key: value for key, value in os.environ.items() if key not in inherited}
     environment |= {
@@ -372,7 +372,7 @@ def test_command_runs_through_manage_py_and_mailman_web(run_manage, tmp_path):
     assert granted.stdout == "ynerant now has superuser and staff status.\n"
     assert listed.stdout.split() == ["ynerant", "superuser,", "staff", "ynerant"]
     log = (tmp_path / "var" / "logs" / "mailmanweb.log").read_text()
-    assert "crans_admin.users User 'ynerant' changed by" in log
+    assert "crans_admin.superusers User 'ynerant' changed by" in log
     assert "through the crans_grant_superuser command: is_superuser=True, is_staff=True" in log
 
 

@@ -12,11 +12,14 @@ from django.utils import translation
 APP = Path(__file__).resolve().parent.parent / "crans_admin"
 CATALOG = APP / "locale" / "fr" / "LC_MESSAGES"
 SOURCES = [
-    APP / "admin.py",
-    APP / "sites.py",
-    APP / "users.py",
+    *(APP / "admin" / name for name in ("apps.py", "site.py", "sites.py", "users.py")),
+    *sorted((APP / "sites").glob("*.py")),
+    *sorted((APP / "superusers").glob("*.py")),
+    APP / "checks.py",
+    APP / "conf.py",
     APP / "management" / "commands" / "crans_set_site.py",
     APP / "management" / "commands" / "crans_grant_superuser.py",
+    APP / "management" / "commands" / "crans_settings.py",
 ]
 # The keywords of Django's makemessages for Python files.
 KEYWORDS = [

@@ -127,7 +127,7 @@ def stack(
                 **{
                     key: value for key, value in os.environ.items() if key != "MAILMAN_WEB_BASE_DIR"
                 },
-                "DJANGO_SETTINGS_MODULE": "settings.test",
+                "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.test",
                 "MAILMAN_WEB_DB_NAME": connection.settings_dict["NAME"],
                 "MAILMAN_WEB_LOCAL_DIR": str(tmp_path / "tasks"),
                 "MAILMAN_REST_API_URL": core.rest_url,

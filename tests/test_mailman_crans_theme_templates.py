@@ -558,7 +558,7 @@ def test_server_error_page_is_themed_with_the_database_down(tmp_path):
     closed_port = "9"  # discard: nothing listens there
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "settings.test",
+        "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.test",
         "MAILMAN_WEB_LOCAL_DIR": str(tmp_path),
         "MAILMAN_WEB_DB_PORT": closed_port,
         "MAILMAN_WEB_DB_HOST": "127.0.0.1",

@@ -7,7 +7,7 @@ import mailman_web.settings.base
 import mailman_web.settings.mailman
 import pytest
 
-from settings import defaults
+from crans_mailman_web_settings import defaults
 
 UPSTREAM = {
     name: value

@@ -38,10 +38,10 @@ def production(monkeypatch, tmp_path):
     for name in ("HOST", "PORT", "NAME", "USER"):
         monkeypatch.delenv(f"MAILMAN_WEB_DB_{name}", raising=False)
     monkeypatch.setenv("MAILMAN_WEB_BASE_DIR", str(tmp_path))
-    for module in ("settings.production", "settings.crans"):
+    for module in ("crans_mailman_web_settings.production", "crans_mailman_web_settings.crans"):
         sys.modules.pop(module, None)
-    yield importlib.import_module("settings.production")
-    for module in ("settings.production", "settings.crans"):
+    yield importlib.import_module("crans_mailman_web_settings.production")
+    for module in ("crans_mailman_web_settings.production", "crans_mailman_web_settings.crans"):
         sys.modules.pop(module, None)
 
 
@@ -66,8 +66,11 @@ def test_secret_from_a_file(production, monkeypatch, tmp_path):
     secret_file.write_text("key-read-from-a-file\n")
     monkeypatch.delenv("MAILMAN_WEB_SECRET_KEY")
     monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY_FILE", str(secret_file))
-    sys.modules.pop("settings.production")
-    assert importlib.import_module("settings.production").SECRET_KEY == "key-read-from-a-file"
+    sys.modules.pop("crans_mailman_web_settings.production")
+    assert (
+        importlib.import_module("crans_mailman_web_settings.production").SECRET_KEY
+        == "key-read-from-a-file"
+    )
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
@@ -80,10 +83,10 @@ def test_a_blank_secret_is_refused(production, monkeypatch, tmp_path, blank, sou
         secret_file = tmp_path / "secret_key"
         secret_file.write_text(blank)
         monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY_FILE", str(secret_file))
-    sys.modules.pop("settings.production")
+    sys.modules.pop("crans_mailman_web_settings.production")
 
     with pytest.raises(ImproperlyConfigured, match="The secret MAILMAN_WEB_SECRET_KEY is not set"):
-        importlib.import_module("settings.production")
+        importlib.import_module("crans_mailman_web_settings.production")
 
 
 def test_a_blank_variable_does_not_hide_the_file(production, monkeypatch, tmp_path):
@@ -91,9 +94,12 @@ def test_a_blank_variable_does_not_hide_the_file(production, monkeypatch, tmp_pa
     secret_file.write_text("key-read-from-a-file\n")
     monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY", "  ")
     monkeypatch.setenv("MAILMAN_WEB_SECRET_KEY_FILE", str(secret_file))
-    sys.modules.pop("settings.production")
+    sys.modules.pop("crans_mailman_web_settings.production")
 
-    assert importlib.import_module("settings.production").SECRET_KEY == "key-read-from-a-file"
+    assert (
+        importlib.import_module("crans_mailman_web_settings.production").SECRET_KEY
+        == "key-read-from-a-file"
+    )
 
 
 def test_database_is_crans_postgresql_by_default(production):
@@ -109,8 +115,8 @@ def test_database_address_from_the_environment(production, monkeypatch):
     monkeypatch.setenv("MAILMAN_WEB_DB_PORT", "6543")
     monkeypatch.setenv("MAILMAN_WEB_DB_NAME", "lists")
     monkeypatch.setenv("MAILMAN_WEB_DB_USER", "web")
-    sys.modules.pop("settings.production")
-    database = importlib.import_module("settings.production").DATABASES["default"]
+    sys.modules.pop("crans_mailman_web_settings.production")
+    database = importlib.import_module("crans_mailman_web_settings.production").DATABASES["default"]
     assert (database["HOST"], database["PORT"], database["NAME"], database["USER"]) == (
         "db.example",
         6543,
@@ -121,8 +127,11 @@ def test_database_address_from_the_environment(production, monkeypatch):
 
 def test_installed_apps_are_crans_apps_without_the_broken_allauth_cas(production):
     seed = [app for app in seed_values()["INSTALLED_APPS"] if app != "allauth_cas"]
-    added = {"django.contrib.humanize", "crans_admin", "crans_mailman_web_settings"}
-    assert [app for app in production.INSTALLED_APPS if app not in added] == seed
+    added = {"django.contrib.humanize", "crans_admin"}
+    # Django's admin, with the bundle's admin site.
+    replaced = {"crans_admin.admin.apps.CransAdminSiteConfig": "django.contrib.admin"}
+    apps = [replaced.get(app, app) for app in production.INSTALLED_APPS if app not in added]
+    assert apps == seed
     assert production.INSTALLED_APPS[0] == "mailman_crans_theme"
     assert "allauth_cas" not in production.INSTALLED_APPS
 
@@ -152,7 +161,7 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
         if key not in SECRETS and not key.endswith("_FILE")
     }
     environment |= {
-        "DJANGO_SETTINGS_MODULE": "settings.production",
+        "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.production",
         "MAILMAN_WEB_BASE_DIR": str(tmp_path),
         **env,
     }

@@ -53,6 +53,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from django.utils.translation import gettext as _
 
+from ..text import first_line
+
 # pendedkeyvalue keys whose JSON value is the list-id.
 PENDED_LIST_ID_KEYS = ("list_id", "_mod_listid", "listid")
 # Folders of the var dir, besides the queues, where core keeps messages of a list.
@@ -410,11 +412,6 @@ def _redacted(db_url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _first_line(error: Exception) -> str:
-    """The database's message, without the lines of context that libpq adds."""
-    return str(error).strip().splitlines()[0]
-
-
 def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
     """Open core's database from the URL of its ``mailman.cfg`` (PostgreSQL or SQLite)."""
     parts = urlsplit(db_url)
@@ -436,7 +433,7 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
     except (psycopg2.Error, sqlite3.Error) as error:
         raise CoreRenameError(
             _("Cannot open Mailman core's database %(url)s: %(error)s")
-            % {"url": _redacted(db_url), "error": _first_line(error)}
+            % {"url": _redacted(db_url), "error": first_line(error)}
         ) from error
     raise CoreRenameError(
         _(
@@ -456,7 +453,7 @@ def _database_errors(db_url: str) -> Iterator[None]:
     except (psycopg2.Error, sqlite3.Error) as error:
         raise CoreRenameError(
             _("Mailman core's database %(url)s: %(error)s (is it Mailman core's database?)")
-            % {"url": _redacted(db_url), "error": _first_line(error)}
+            % {"url": _redacted(db_url), "error": first_line(error)}
         ) from error
 
 

@@ -24,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import ListRename, ListRenameStep
+from ..text import first_line, utc_minute
 from . import journal
 from .aliases import postfix_instructions, read_map, update_map, write_map
 from .core import (
@@ -221,7 +222,7 @@ class _Run:
 
     def failed(self, name: str, failure: Exception) -> None:
         """Undo the rename after a step failed on the first run; raise ``RenameError``."""
-        error = _first_line(failure)
+        error = first_line(failure)
         logger.error(
             "Renaming %s to %s: step %s failed: %s", self.plan.old, self.plan.new, name, error
         )
@@ -261,7 +262,7 @@ class _Run:
                     "new": self.plan.new,
                     "step": name,
                     "error": error,
-                    "undo_error": _first_line(undo_error),
+                    "undo_error": first_line(undo_error),
                     "id": self.rename.pk,
                 }
             ) from failure
@@ -297,12 +298,6 @@ class _Run:
             )
 
 
-def _first_line(error: Exception) -> str:
-    """The error's message without the lines of detail that databases add."""
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = None) -> RenameReport:
     """Record ``plan`` in the journal, then carry it out; return what was done."""
     try:
@@ -330,7 +325,7 @@ def unfinished_message(rename: ListRename) -> str:
         "id": rename.pk,
         "old": rename.old_name,
         "new": rename.new_name,
-        "when": rename.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "when": utc_minute(rename.started_at),
         "actor": rename.actor,
     }
 

@@ -5,7 +5,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
-from crans_admin.users import (
+from crans_admin.superusers import (
     InactiveUsersError,
     LastSuperuserError,
     SuperuserChange,

@@ -1,34 +1,27 @@
 """Set the domain and name of the current Site."""
 
-from django.conf import settings
 from django.contrib.sites.models import Site
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
-from crans_admin.sites import set_current_site
+from crans_admin.conf import crans_admin_settings
+from crans_admin.sites import InvalidSite, set_current_site
 
 
 class Command(BaseCommand):
-    help = (
-        "Set the domain and name of the Site that SITE_ID points at (created if missing), "
-        "by default to settings.CRANS_SITE_DOMAIN and CRANS_SITE_NAME. The Site keeps its id, "
-        "so the mail domains that django-mailman3 maps to it (MailDomain) stay mapped to it; "
-        "no MailDomain is created, changed or deleted. Running web processes keep the old "
-        "name in memory until they restart. Changes are logged to mailman-web's log file."
-    )
+    help = "Set the domain and name of the current Site (SITE_ID), keeping its mail domains."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--domain",
-            default=getattr(settings, "CRANS_SITE_DOMAIN", None),
+            default=crans_admin_settings().site_domain,
             help="Host name (and optional :port) of the site. Default: settings.CRANS_SITE_DOMAIN.",
         )
         parser.add_argument(
             "--name",
-            default=getattr(settings, "CRANS_SITE_NAME", None),
+            default=crans_admin_settings().site_name,
             help="Name shown in page titles and the navigation bar. "
             "Default: settings.CRANS_SITE_NAME.",
         )
@@ -56,7 +49,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 using=options["database"],
             )
-        except ValidationError as error:
+        except InvalidSite as error:
             raise CommandError(" ".join(error.messages)) from error
         if options["verbosity"] >= 1:
             self.report(change)

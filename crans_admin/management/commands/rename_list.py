@@ -19,6 +19,7 @@ from crans_admin.rename.steps import (
     rollback_rename,
     unfinished_same_rename,
 )
+from crans_admin.text import utc_minute
 
 CORE_ONLY_OPTIONS = ("core_db_file", "force", "mailman_bin", "alias_map")
 
@@ -265,7 +266,7 @@ class Command(BaseCommand):
                 _("#%(id)d %(when)s %(old)s -> %(new)s, %(state)s, by %(actor)s")
                 % {
                     "id": rename.pk,
-                    "when": rename.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "when": utc_minute(rename.started_at),
                     "old": rename.old_name,
                     "new": rename.new_name,
                     "state": rename.get_state_display(),

@@ -14,18 +14,28 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error
+from django.core.exceptions import ImproperlyConfigured
 
-from .accounts import LOGIN_METHODS_SINCE, SIGNUP_FIELDS_SINCE, allauth_version
+from allauth_cas_crans.conf import PROVIDER_ID
+from crans_mailman_web_settings.allauth_compat import (
+    LOGIN_METHODS_SINCE,
+    SIGNUP_FIELDS_SINCE,
+    allauth_version,
+)
+
+from .conf import crans_admin_settings
 
 THEME = "mailman_crans_theme"
+# In place of django.contrib.admin: the admin site with the privilege rules.
+ADMIN_APP = "crans_admin.admin.apps.CransAdminSiteConfig"
 REQUIRED_APPS = (
     THEME,
     "allauth.account",
     "allauth.socialaccount",
     "allauth_cas_crans",
     "crans_admin",
+    ADMIN_APP,
 )
-PROVIDER = "crans"
 SETTINGS_MODULE = "crans_mailman_web_settings.production"
 DISTRIBUTION = "crans-mailman-web"
 # The apps whose versions the bundle pins, the extra "mailman-web" included
@@ -41,6 +51,7 @@ def check_crans_settings(**kwargs: Any) -> list[Error]:
         *check_providers(getattr(settings, "SOCIALACCOUNT_PROVIDERS", {})),
         *check_account_setting_names(allauth_version(), set(dir(settings))),
         *check_pinned_versions(),
+        *check_bundle_settings(),
     ]
 
 
@@ -84,11 +95,11 @@ def check_installed_apps(apps: list[str]) -> list[Error]:
 
 def check_providers(providers: dict[str, Any]) -> list[Error]:
     """Report SOCIALACCOUNT_PROVIDERS without Crans' CAS."""
-    if PROVIDER in providers:
+    if PROVIDER_ID in providers:
         return []
     return [
         Error(
-            f"SOCIALACCOUNT_PROVIDERS has no {PROVIDER!r} entry: no login through Crans' CAS.",
+            f"SOCIALACCOUNT_PROVIDERS has no {PROVIDER_ID!r} entry: no login through Crans' CAS.",
             hint="Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings.",
             id="crans.E004",
         )
@@ -157,3 +168,12 @@ def check_pinned_versions(installed_version=installed_version) -> list[Error]:
                 )
             )
     return errors
+
+
+def check_bundle_settings() -> list[Error]:
+    """Report a ``CRANS_*`` setting of the wrong kind."""
+    try:
+        crans_admin_settings()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), hint="See crans_admin/conf.py.", id="crans.E007")]
+    return []

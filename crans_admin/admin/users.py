@@ -1,30 +1,22 @@
-"""Admin pages of crans_admin: the current Site, superuser actions on users.
+"""The admin pages of users and groups: privileges change only by a superuser's hand.
 
-They extend the admin classes that Django registers (unregistered, then
-registered again as subclasses), so everything upstream offers stays.
-
-Privileges change only by a superuser's hand: for anyone else, superuser and
-staff status, groups and permissions are read-only (on users and on groups),
-and accounts with staff or superuser status other than their own can be
-neither changed (password included) nor deleted. No change, action or
-deletion removes the last active superuser.
+For anyone but a superuser, superuser and staff status, groups and permissions
+are read-only (on users and on groups), and accounts with staff or superuser
+status other than their own can be neither changed (password included) nor
+deleted. No change, action or deletion removes the last active superuser.
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.contrib.auth.models import Group
-from django.contrib.sites.admin import SiteAdmin
-from django.contrib.sites.models import Site
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
-from .sites import check_domain_is_free, validate_site_domain, validate_site_name
-from .users import (
+from allauth_cas_crans.conf import PROVIDER_ID
+
+from ..superusers import (
     AmbiguousUserError,
     InactiveUsersError,
     LastSuperuserError,
@@ -36,8 +28,6 @@ from .users import (
     describe,
 )
 
-User = get_user_model()
-
 # What the admin log (LogEntry) says changed, per (field, new value). Stored in
 # English, as Django stores field names, and translated when shown.
 LOG_LABELS = {
@@ -47,56 +37,6 @@ LOG_LABELS = {
     ("is_staff", False): gettext_noop("staff status (revoked)"),
     ("is_active", True): gettext_noop("active (account reactivated)"),
 }
-
-
-class SiteForm(forms.ModelForm):
-    """The Site form, checking the domain and the name as ``crans_set_site`` does."""
-
-    class Meta:
-        model = Site
-        fields = ("domain", "name")
-
-    def clean_domain(self):
-        domain = validate_site_domain(self.cleaned_data["domain"])
-        check_domain_is_free(domain, self.instance.pk)
-        return domain
-
-    def clean_name(self):
-        return validate_site_name(self.cleaned_data["name"])
-
-
-admin.site.unregister(Site)
-
-
-@admin.register(Site)
-class CransSiteAdmin(SiteAdmin):
-    form = SiteForm
-    list_display = (*SiteAdmin.list_display, "is_current", "mail_domains")
-    fields = ("domain", "name", "is_current", "mail_domains")
-    readonly_fields = ("is_current", "mail_domains")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("mailman_domains")
-
-    @admin.display(boolean=True, description=gettext_lazy("current site (SITE_ID)"))
-    def is_current(self, site: Site) -> bool:
-        return site.pk == settings.SITE_ID
-
-    @admin.display(description=gettext_lazy("mail domains"))
-    def mail_domains(self, site: Site) -> str:
-        if site.pk is None:  # the add form
-            return ""
-        return ", ".join(sorted(domain.mail_domain for domain in site.mailman_domains.all()))
-
-    def get_deleted_objects(self, objs, request):
-        """Protect the current site: without it, every page fails."""
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        current = [
-            _("%(site)s is the current site (SITE_ID): it cannot be deleted.") % {"site": site}
-            for site in objs
-            if site.pk == settings.SITE_ID
-        ]
-        return deleted, counts, perms_needed, [*protected, *current]
 
 
 # Fields that only a superuser may change, on users and on groups.
@@ -128,10 +68,6 @@ def is_privileged(user) -> bool:
     return user.is_staff or user.is_superuser
 
 
-admin.site.unregister(User)
-
-
-@admin.register(User)
 class CransUserAdmin(UserAdmin):
     form = CransUserChangeForm
     list_display = (*UserAdmin.list_display, "is_superuser", "cas_account")
@@ -148,7 +84,9 @@ class CransUserAdmin(UserAdmin):
     @admin.display(description=gettext_lazy("CAS account"))
     def cas_account(self, user) -> str:
         return ", ".join(
-            account.uid for account in user.socialaccount_set.all() if account.provider == "crans"
+            account.uid
+            for account in user.socialaccount_set.all()
+            if account.provider == PROVIDER_ID
         )
 
     def has_superuser_permission(self, request) -> bool:
@@ -270,17 +208,9 @@ class CransUserAdmin(UserAdmin):
             self.message_user(request, message % {"names": unchanged}, messages.INFO)
 
 
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
 class CransGroupAdmin(GroupAdmin):
     """Groups, whose permissions only superusers change."""
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
         return readonly if is_superuser(request) else (*readonly, "permissions")
-
-
-from . import admin_lists  # noqa: E402,F401  (the list rename pages)
-from .admin_doctor import doctor_view  # noqa: E402,F401  (the deployment check page)

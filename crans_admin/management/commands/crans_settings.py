@@ -1,18 +1,10 @@
-from importlib.metadata import PackageNotFoundError, version
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from crans_admin.checks import installed_version
+
 DISTRIBUTIONS = ("Django", "django-allauth", "postorius", "hyperkitty", "django-mailman3")
-
-
-def installed_version(distribution: str) -> str:
-    """Return the installed version of ``distribution``, or "?" when it has no metadata."""
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "?"
 
 
 class Command(BaseCommand):
@@ -27,5 +19,7 @@ class Command(BaseCommand):
             )
         )
         if options["verbosity"] >= 1:
-            versions = ", ".join(f"{name} {installed_version(name)}" for name in DISTRIBUTIONS)
+            versions = ", ".join(
+                f"{name} {installed_version(name) or '?'}" for name in DISTRIBUTIONS
+            )
             self.stdout.write(_("Versions: %(versions)s.") % {"versions": versions})

@@ -1,16 +1,15 @@
 """The admin's "Deployment check" page: the report of ``mailman-web crans_doctor``, for superusers.
 
-The page is added to the admin site's own URLs (``/admin/doctor/``, name
-``admin:crans_doctor``), and the admin index links to it.
+The admin site serves it (``/admin/doctor/``, name ``admin:crans_doctor``), and
+its index links to it.
 """
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.translation import gettext as _
 
-from .doctor import Status, run_checks
+from ..doctor import Status, run_checks
 
 
 def doctor_view(request):
@@ -25,11 +24,3 @@ def doctor_view(request):
         "statuses": Status,
     }
     return TemplateResponse(request, "admin/crans_admin/doctor.html", context)
-
-
-def get_urls(urls=admin.site.get_urls):
-    return [path("doctor/", admin.site.admin_view(doctor_view), name="crans_doctor"), *urls()]
-
-
-admin.site.get_urls = get_urls
-admin.site.index_template = "admin/crans_admin/index.html"

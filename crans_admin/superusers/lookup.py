@@ -1,97 +1,35 @@
-"""Superuser status: who has it, granting it, revoking it.
+"""Which accounts a command or an admin action names.
 
-The admin needs both ``is_superuser`` and ``is_staff``: granting sets both,
-revoking clears both. Changes are all or nothing: if one user cannot be
-changed, none is. At least one active superuser is always kept.
-
-Who is meant: a member by the username of their CAS account (the account
-connected to that CAS uid, whatever its local username); a local account
-(no CAS account connected) only when asked for explicitly; an address only
-when an account verified it, and only if a single account did.
-Every change is logged (logger ``crans_admin``, mailman-web's log file) with
-who made it; the admin also records it in its own log (``LogEntry``), which
-needs a Django user and so is not written for the commands.
+A member by the username of their CAS account (the account connected to that
+CAS uid, whatever its local username); a local account (no CAS account
+connected) only when asked for explicitly; an address only when an account
+verified it, and only if a single account did.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
 from typing import Literal, TypeVar
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import PermissionDenied
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-logger = logging.getLogger(__name__)
+from allauth_cas_crans.conf import PROVIDER_ID
+
+from .exceptions import AmbiguousUserError, UnknownUsersError
 
 SUGGESTIONS = 3
-CAS_PROVIDER = "crans"  # allauth_cas_crans' provider id
 T = TypeVar("T")
 
 
-class SuperuserError(Exception):
-    """A change refused, with the reason in the message; nothing was changed."""
-
-    def __init__(self, message: str, usernames: Sequence[str] = ()):
-        super().__init__(message)
-        self.usernames = tuple(usernames)
-
-
-class UnknownUsersError(SuperuserError):
-    """Some of the given usernames or addresses match no user."""
-
-
-class InactiveUsersError(SuperuserError):
-    """Superuser status was asked for deactivated accounts."""
-
-
-class LastSuperuserError(SuperuserError, PermissionDenied):
-    """Revoking would leave no active superuser (a 403 page if no one catches it)."""
-
-
-@dataclass(frozen=True)
-class UserUpdate:
-    """The fields of one user that a change sets (none if the user is already as asked)."""
-
-    user: AbstractUser
-    updates: Mapping[str, bool]
-
-    @property
-    def username(self) -> str:
-        return self.user.get_username()
-
-    @property
-    def reactivated(self) -> bool:
-        return self.updates.get("is_active", False)
-
-
-@dataclass(frozen=True)
-class SuperuserChange:
-    """Granting (``grant``) or revoking superuser status for some users; a plan until applied."""
-
-    grant: bool
-    users: tuple[UserUpdate, ...]
-    applied: bool = False
-
-    @property
-    def changed(self) -> list[UserUpdate]:
-        return [update for update in self.users if update.updates]
-
-    @property
-    def unchanged(self) -> list[UserUpdate]:
-        return [update for update in self.users if not update.updates]
-
-
-def _unique(values: Iterable[T]) -> list[T]:
+def unique(values: Iterable[T]) -> list[T]:
     """Return ``values`` without repeats, in order."""
     return list(dict.fromkeys(values))
 
@@ -103,15 +41,11 @@ def _close_matches(word: str, candidates: Iterable[str]) -> list[str]:
     return [by_lowercase[match] for match in matches]
 
 
-class AmbiguousUserError(SuperuserError):
-    """An identifier names several accounts, or the wrong kind of account."""
-
-
 def cas_uids(users: Iterable[AbstractUser], using: str = DEFAULT_DB_ALIAS) -> dict[object, str]:
     """Return the CAS uid of each of ``users`` connected to a CAS account, by primary key."""
     return dict(
         SocialAccount.objects.using(using)
-        .filter(provider=CAS_PROVIDER, user__in=[user.pk for user in users])
+        .filter(provider=PROVIDER_ID, user__in=[user.pk for user in users])
         .values_list("user", "uid")
     )
 
@@ -156,7 +90,7 @@ def find_users(
     close matches and hints), ``AmbiguousUserError`` for an address verified
     by several accounts or a username of the other kind.
     """
-    identifiers = _unique(identifiers)
+    identifiers = unique(identifiers)
     finder = {"cas": _find_by_cas_uid, "local": _find_local, "email": _find_by_email}[by]
     found = finder(identifiers, using)
     return list({user.pk: user for user in (found[i] for i in identifiers)}.values())
@@ -168,7 +102,7 @@ def _find_by_cas_uid(identifiers: list[str], using: str) -> dict[str, AbstractUs
     by_uid = {
         account.uid: account.user
         for account in accounts.filter(
-            provider=CAS_PROVIDER, uid__in=[name.strip().lower() for name in identifiers]
+            provider=PROVIDER_ID, uid__in=[name.strip().lower() for name in identifiers]
         )
     }
     found = {
@@ -179,7 +113,7 @@ def _find_by_cas_uid(identifiers: list[str], using: str) -> dict[str, AbstractUs
         local = set(
             User._default_manager.using(using)
             .filter(**{f"{User.USERNAME_FIELD}__in": unknown})
-            .exclude(socialaccount__provider=CAS_PROVIDER)
+            .exclude(socialaccount__provider=PROVIDER_ID)
             .values_list(User.USERNAME_FIELD, flat=True)
         )
         hints = [
@@ -197,7 +131,7 @@ def _find_by_cas_uid(identifiers: list[str], using: str) -> dict[str, AbstractUs
                 )
                 % {"names": ", ".join(repr(name) for name in sorted(local))}
             )
-        uids = accounts.filter(provider=CAS_PROVIDER).values_list("uid", flat=True)
+        uids = accounts.filter(provider=PROVIDER_ID).values_list("uid", flat=True)
         raise UnknownUsersError(
             _nobody_was_changed(
                 _("No account is connected to the CAS username %(names)s.")
@@ -233,7 +167,7 @@ def _find_local(identifiers: list[str], using: str) -> dict[str, AbstractUser]:
         )
     unknown = [name for name in identifiers if name not in found]
     if unknown:
-        local_names = users.exclude(socialaccount__provider=CAS_PROVIDER).values_list(
+        local_names = users.exclude(socialaccount__provider=PROVIDER_ID).values_list(
             User.USERNAME_FIELD, flat=True
         )
         raise UnknownUsersError(
@@ -316,149 +250,3 @@ def privileged_users(using: str = DEFAULT_DB_ALIAS) -> QuerySet:
         .filter(Q(is_superuser=True) | Q(is_staff=True))
         .order_by(User.USERNAME_FIELD)
     )
-
-
-def plan_superuser_change(
-    users: Sequence[AbstractUser],
-    *,
-    grant: bool,
-    activate: bool = False,
-    using: str = DEFAULT_DB_ALIAS,
-) -> SuperuserChange:
-    """Say what granting (or revoking) superuser status to ``users`` changes.
-
-    Granting to an inactive user raises ``InactiveUsersError`` unless
-    ``activate``; revoking the last active superusers raises
-    ``LastSuperuserError``.
-    """
-    if activate and not grant:
-        raise ValueError("Only granting superuser status can reactivate an account.")
-    if grant:
-        inactive = [user.get_username() for user in users if not user.is_active]
-        if inactive and not activate:
-            raise InactiveUsersError(
-                ngettext(
-                    "The account %(names)s is deactivated. Nobody was changed.",
-                    "The accounts %(names)s are deactivated. Nobody was changed.",
-                    len(inactive),
-                )
-                % {"names": ", ".join(repr(name) for name in inactive)},
-                inactive,
-            )
-        wanted = {"is_superuser": True, "is_staff": True}
-        if activate:
-            wanted["is_active"] = True
-    else:
-        check_a_superuser_remains(users, using=using)
-        wanted = {"is_superuser": False, "is_staff": False}
-    return SuperuserChange(
-        grant=grant,
-        users=tuple(
-            UserUpdate(
-                user,
-                {field: value for field, value in wanted.items() if getattr(user, field) != value},
-            )
-            for user in users
-        ),
-    )
-
-
-def check_a_superuser_remains(
-    users: Iterable[AbstractUser], *, using: str = DEFAULT_DB_ALIAS
-) -> None:
-    """Raise ``LastSuperuserError`` if ``users`` are all the active superusers (rows locked).
-
-    For any change that takes superuser status or activity away from
-    ``users``, or deletes them.
-    """
-    User = get_user_model()
-    with transaction.atomic(using=using):
-        superusers = set(
-            User._default_manager.using(using)
-            .select_for_update()
-            .filter(is_superuser=True, is_active=True)
-            .values_list("pk", flat=True)
-        )
-    revoked = [user for user in users if user.pk in superusers]
-    if revoked and len(revoked) == len(superusers):
-        names = [user.get_username() for user in revoked]
-        raise LastSuperuserError(
-            ngettext(
-                "%(names)s is the last active superuser: revoking would leave nobody able "
-                "to administer the site. Nobody was changed.",
-                "%(names)s are the last active superusers: revoking would leave nobody "
-                "able to administer the site. Nobody was changed.",
-                len(names),
-            )
-            % {"names": ", ".join(repr(name) for name in names)},
-            names,
-        )
-
-
-def keep_a_superuser_on_save(
-    sender: type[AbstractUser],
-    instance: AbstractUser,
-    raw: bool = False,
-    using: str = DEFAULT_DB_ALIAS,
-    update_fields: Iterable[str] | None = None,
-    **kwargs: object,
-) -> None:
-    """``pre_save`` receiver: refuse to save the last active superuser without that status."""
-    if raw or instance.pk is None or (instance.is_superuser and instance.is_active):
-        return
-    if update_fields is not None and not {"is_superuser", "is_active"} & set(update_fields):
-        return
-    managed = sender._default_manager.using(using)
-    if managed.filter(pk=instance.pk, is_superuser=True, is_active=True).exists():
-        check_a_superuser_remains([instance], using=using)
-
-
-def keep_a_superuser_on_delete(
-    sender: type[AbstractUser],
-    instance: AbstractUser,
-    using: str = DEFAULT_DB_ALIAS,
-    **kwargs: object,
-) -> None:
-    """``pre_delete`` receiver: refuse to delete the last active superuser."""
-    if instance.is_superuser and instance.is_active:
-        check_a_superuser_remains([instance], using=using)
-
-
-def apply_superuser_change(
-    plan: SuperuserChange, *, actor: str, using: str = DEFAULT_DB_ALIAS
-) -> SuperuserChange:
-    """Save ``plan``; return it marked as applied."""
-    for update in plan.changed:
-        for field, value in update.updates.items():
-            setattr(update.user, field, value)
-        update.user.save(using=using, update_fields=list(update.updates))
-        logger.info(
-            "User %r changed by %s: %s",
-            update.username,
-            actor,
-            ", ".join(f"{field}={value}" for field, value in update.updates.items()),
-        )
-    return replace(plan, applied=True)
-
-
-def change_superusers(
-    users: Iterable[AbstractUser],
-    *,
-    grant: bool,
-    actor: str,
-    activate: bool = False,
-    dry_run: bool = False,
-    using: str = DEFAULT_DB_ALIAS,
-) -> SuperuserChange:
-    """Grant (or revoke) superuser status to ``users`` in one transaction, rows locked."""
-    User = get_user_model()
-    ids = _unique(user.pk for user in users)
-    with transaction.atomic(using=using):
-        locked = User._default_manager.using(using).select_for_update().in_bulk(ids)
-        plan = plan_superuser_change(
-            [locked[pk] for pk in ids if pk in locked],
-            grant=grant,
-            activate=activate,
-            using=using,
-        )
-        return plan if dry_run else apply_superuser_change(plan, actor=actor, using=using)

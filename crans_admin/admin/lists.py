@@ -1,7 +1,7 @@
 """The admin's "rename" page of an archived list: form, then dry-run report, then confirmation.
 
-It extends hyperkitty's ``MailingListAdmin`` (unregistered, then registered
-again as a subclass), so everything hyperkitty offers stays. The rename is the
+It extends hyperkitty's ``MailingListAdmin`` (registered in its place), so
+everything hyperkitty offers stays. The rename is the
 one of ``mailman-web rename_list`` (:mod:`crans_admin.rename`). Mailman core's
 side is part of it when ``CRANS_MAILMAN_CORE_DB_URL`` and
 ``CRANS_MAILMAN_CORE_VAR_DIR`` are set (core must then be stopped; the page
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.admin import MailingListAdmin
 from hyperkitty.models import MailingList
 
-from .rename.core import CoreOptions
-from .rename.journal import history_of_list, unfinished_rename_of
-from .rename.names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError
-from .rename.plan import RenamePlan, plan_rename
-from .rename.steps import apply_rename, plan_digest, unfinished_message
+from ..rename.core import CoreOptions
+from ..rename.journal import history_of_list, unfinished_rename_of
+from ..rename.names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError
+from ..rename.plan import RenamePlan, plan_rename
+from ..rename.steps import apply_rename, plan_digest, unfinished_message
 
 
 def core_options() -> CoreOptions | None:
@@ -120,10 +120,6 @@ class RenameListForm(forms.Form):
         return self.cleaned_data["digest"] == plan_digest(self.plan)
 
 
-admin.site.unregister(MailingList)
-
-
-@admin.register(MailingList)
 class CransMailingListAdmin(MailingListAdmin):
     change_form_template = "admin/crans_admin/mailinglist_change_form.html"
 
