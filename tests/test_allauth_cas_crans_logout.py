@@ -519,6 +519,12 @@ def test_migration_keeps_sessions_opened_before_it(site, migrated_back):
     assert browser.is_logged_in()
     set_password(browser)
     assert session_key(browser) != key
+    # The ticket is no longer unique: recorded under both keys.
+    assert set(
+        ServiceTicket.objects.filter(ticket="ST-before-the-upgrade").values_list(
+            "session_key", flat=True
+        )
+    ) == {key, session_key(browser)}
 
     assert post_from(site, "127.0.0.1", "ST-before-the-upgrade") == 200
 
