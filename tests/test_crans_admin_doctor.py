@@ -45,6 +45,7 @@ from hyperkitty.lib.incoming import add_to_list
 from hyperkitty.models import Email, MailingList
 from pytest_django.live_server_helper import LiveServer
 
+from crans_admin.conf import DEFAULTS
 from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks
 from crans_admin.doctor.files import template_files
 from crans_admin.models import ListRename
@@ -587,6 +588,22 @@ def test_settings_report_what_crans_system_checks_find(settings):
     assert "SOCIALACCOUNT_PROVIDERS has no 'crans' entry" in result.finding.details[1]
     assert "from crans_mailman_web_settings.production import *" in result.finding.fix
     assert "Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings." in result.finding.fix
+
+
+def test_archiver_cfg_missing_is_an_error_where_set_a_warning_by_default(
+    settings, tmp_path, monkeypatch
+):
+    chosen = tmp_path / "chosen" / "mailman-hyperkitty.cfg"
+    settings.CRANS_MAILMAN_HYPERKITTY_CFG = str(chosen)
+    set_but_missing = check("archiver")
+    debian = tmp_path / "debian" / "mailman-hyperkitty.cfg"
+    monkeypatch.setitem(DEFAULTS, "CRANS_MAILMAN_HYPERKITTY_CFG", str(debian))
+    del settings.CRANS_MAILMAN_HYPERKITTY_CFG
+    missing_by_default = check("archiver")
+
+    fix = "Set CRANS_MAILMAN_HYPERKITTY_CFG to the path of core's mailman-hyperkitty.cfg"
+    assert_found(set_but_missing, Status.ERROR, f"No {chosen}: the archiver's key", fix)
+    assert_found(missing_by_default, Status.WARNING, f"No {debian}: the archiver's key", fix)
 
 
 def test_debug_on_is_an_error(settings):
