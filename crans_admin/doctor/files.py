@@ -14,13 +14,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..checks import THEME
 from .registry import Finding, check, error, ok, some, warning
 
 COMPRESS_TAG = re.compile(r"{%\s*compress\b")
 # The apps whose pages members see (the admin's other apps speak English).
 MEMBER_APPS = frozenset(
     {
-        "mailman_crans_theme",
+        THEME,
         "allauth_cas_crans",
         "crans_admin",
         "postorius",
