@@ -1050,7 +1050,7 @@ def core_lists(timeout: float) -> dict[str, str]:
 def check_lists(timeout: float) -> Finding:
     from hyperkitty.models import MailingList
 
-    from .rename.journal import unfinished_renames
+    from .rename import unfinished_renames
 
     in_core = core_lists(timeout)
     archives = {row[0]: row[1:] for row in MailingList.objects.values_list("name", "list_id", "id")}

@@ -16,11 +16,15 @@ from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, 
 from postorius.models import EmailTemplate
 from whoosh import index as whoosh_index
 
-from crans_admin.rename.core import CoreOptions
-from crans_admin.rename.journal import unfinished_renames
-from crans_admin.rename.names import ListName, RenameError, parse_list_name
-from crans_admin.rename.plan import plan_rename
-from crans_admin.rename.steps import apply_rename
+from crans_admin.rename import (
+    CoreOptions,
+    ListName,
+    RenameError,
+    apply_rename,
+    parse_list_name,
+    plan_rename,
+    unfinished_renames,
+)
 from tests.fixtures.archives import (
     SEARCH_WORD,
     database_changes,
@@ -450,7 +454,7 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
 
 def test_a_search_index_update_that_fails_is_resumed(archives, search_index, monkeypatch):
     """The index is locked by another writer (hyperkitty's periodic job): resumed later."""
-    monkeypatch.setattr("crans_admin.rename.search.WRITER_LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr("crans_admin.rename.search_index.WRITER_LOCK_TIMEOUT", 0.5)
     other_writer = whoosh_index.open_dir(str(search_index)).writer()
     try:
         with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):

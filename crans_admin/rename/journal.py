@@ -23,17 +23,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import ListRename, ListRenameStep
+from .exceptions import UnfinishedRename
 
 PAUSE_VARIABLE = "CRANS_RENAME_PAUSE_AFTER"
 PAUSE_SECONDS = 24 * 3600
-
-
-class UnfinishedRename(Exception):
-    """Another rename of the list is unfinished: it must be resumed or rolled back first."""
-
-    def __init__(self, rename: ListRename):
-        super().__init__(rename)
-        self.rename = rename
 
 
 def pause_point(point: str) -> None:

@@ -8,7 +8,7 @@ the list by name: the row itself (``name``, ``list_id``, ``display_name``,
 and, outside the database, the attachment folder
 ``HYPERKITTY_ATTACHMENT_FOLDER/<domain>/<local part>`` and the search index
 (each email's document holds the list's posting address). Given Mailman core's
-database and var dir, :mod:`.core` plans core's side in the same plan.
+database and var dir, :mod:`.mailman_core` plans core's side in the same plan.
 
 :func:`plan_rename` checks everything and says what would change (a dry run
 stops there); :mod:`.steps` carries the plan out.
@@ -24,17 +24,12 @@ from django.utils.translation import gettext as _
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
-from .core import (
-    CoreOptions,
-    CoreRenameError,
-    CoreRenamePlan,
-    core_serves_list,
-    plan_core_rename,
-)
+from .core_options import CoreOptions
+from .exceptions import MailmanCoreError, RenameError
+from .mailman_core import CoreRenamePlan, core_serves_list, plan_core_rename
 from .names import (
     DISPLAY_NAME_MAX_LENGTH,
     ListName,
-    RenameError,
     default_subject_prefix,
     known_domains,
     parse_list_name,
@@ -295,22 +290,19 @@ def plan_rename(
         return replace(
             plan, core_serves_old=_check_core_serves_old(old_list_id, core_renamed_separately)
         )
-    try:
-        core_plan = plan_core_rename(
-            core.db_url,
-            core.var_dir,
-            old_list_id=old_list_id,
-            new_list_id=new_name.list_id,
-            new_list_name=new_name.local_part,
-            new_mail_host=new_name.domain,
-            new_display_name=new_display_name,
-            # Core applies it only while its own prefix is the default one.
-            new_subject_prefix=default_subject_prefix(new_display_name),
-            check_stopped=not core.force,
-            rest_url=settings.MAILMAN_REST_API_URL,
-        )
-    except CoreRenameError as error:
-        raise RenameError(str(error)) from error
+    core_plan = plan_core_rename(
+        core.db_url,
+        core.var_dir,
+        old_list_id=old_list_id,
+        new_list_id=new_name.list_id,
+        new_list_name=new_name.local_part,
+        new_mail_host=new_name.domain,
+        new_display_name=new_display_name,
+        # Core applies it only while its own prefix is the default one.
+        new_subject_prefix=default_subject_prefix(new_display_name),
+        check_stopped=not core.force,
+        rest_url=settings.MAILMAN_REST_API_URL,
+    )
     return replace(plan, core=core_plan)
 
 
@@ -323,7 +315,7 @@ def _check_core_serves_old(old_list_id: str, core_renamed_separately: bool) -> b
             getattr(settings, "MAILMAN_REST_API_PASS", ""),
             old_list_id,
         )
-    except CoreRenameError as error:
+    except MailmanCoreError as error:
         if core_renamed_separately:
             return None
         raise RenameError(

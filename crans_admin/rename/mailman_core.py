@@ -36,7 +36,6 @@ REST API about a list, for the web-only renames.
 from __future__ import annotations
 
 import base64
-import configparser
 import json
 import os
 import socket
@@ -46,7 +45,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +53,7 @@ import psycopg2
 from django.utils.translation import gettext as _
 
 from ..text import first_line
+from .exceptions import MailmanCoreError
 
 # pendedkeyvalue keys whose JSON value is the list-id.
 PENDED_LIST_ID_KEYS = ("list_id", "_mod_listid", "listid")
@@ -68,67 +68,17 @@ QUEUE_FILES_SHOWN = 5
 LOCK_SEPARATOR = "|"
 # Folders that Mailman core creates in its var dir on its first start.
 VAR_DIR_FOLDERS = ("lists", "queue")
-# The environment variable that gives core's database URL (a URL on the command
-# line would be readable by every user in /proc/PID/cmdline).
-DB_URL_VARIABLE = "CRANS_MAILMAN_CORE_DB_URL"
-
-
-class CoreRenameError(Exception):
-    """A reason to refuse the core side of a rename; its message is shown as is."""
-
-
-@dataclass(frozen=True)
-class CoreOptions:
-    """Where Mailman core's side of a rename is, and what to do around it.
-
-    The command and the admin build it from what they are given; everything
-    in it is checked in one place, :func:`plan_core_rename`.
-    """
-
-    db_url: str
-    var_dir: Path
-    force: bool = False  # skip the check that core is stopped
-    mailman_bin: str | None = None  # run ``mailman aliases`` with it afterwards
-    alias_map: Path | None = None  # the Postfix map of the lists' old addresses
-
-
-def read_db_url(path: Path) -> str:
-    """Core's database URL from a file: the ``[database] url`` of a mailman.cfg, or the URL."""
-    try:
-        text = Path(path).read_text()
-    except OSError as error:
-        raise CoreRenameError(
-            _("Cannot read Mailman core's database URL from %(path)s: %(error)s")
-            % {"path": path, "error": error.strerror or error}
-        ) from error
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-        url = parser.get("database", "url", fallback="")
-    except configparser.Error:
-        url = ""
-    if not url:
-        url = next(
-            (line.strip() for line in text.splitlines() if line.strip() and line[0] not in "#;["),
-            "",
-        )
-    if not url:
-        raise CoreRenameError(
-            _("%(path)s holds no database URL (a URL, or a mailman.cfg with [database] url).")
-            % {"path": path}
-        )
-    return url
 
 
 def _check_var_dir(var_dir: Path) -> None:
-    """Raise ``CoreRenameError`` unless ``var_dir`` looks like Mailman core's var dir."""
+    """Raise ``MailmanCoreError`` unless ``var_dir`` looks like Mailman core's var dir."""
     if not var_dir.is_dir():
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Mailman core's var dir %(dir)s is not a folder.") % {"dir": var_dir}
         )
     missing = [name for name in VAR_DIR_FOLDERS if not (var_dir / name).is_dir()]
     if missing:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "%(dir)s does not look like Mailman core's var dir: it has no %(missing)s "
                 "folder (core creates them on its first start)."
@@ -171,7 +121,7 @@ class FolderMove:
 class CoreRenamePlan:
     """Everything the core side of a rename changes, checked by :func:`plan_core_rename`."""
 
-    db_url: str
+    db_url: str = field(repr=False)  # a secret: never shown
     var_dir: Path
     old_list_id: str
     new_list_id: str
@@ -233,9 +183,9 @@ class CoreRenamePlan:
     def to_data(self) -> dict:
         """The plan as JSON data, for the journal; without the database URL (a secret)."""
         data = {
-            field.name: getattr(self, field.name)
-            for field in fields(self)
-            if field.name not in ("db_url", "var_dir", "changes")
+            each.name: getattr(self, each.name)
+            for each in fields(self)
+            if each.name not in ("db_url", "var_dir", "changes")
         }
         data["var_dir"] = str(self.var_dir)
         data["changes"] = [
@@ -367,7 +317,7 @@ def _folder_moves(plan: CoreRenamePlan) -> tuple[FolderMove, ...]:
     moves = tuple(move for move in candidates if move.source.exists())
     for move in moves:
         if move.target.exists():
-            raise CoreRenameError(
+            raise MailmanCoreError(
                 _("Mailman core's folder %(folder)s already exists: the new name is taken.")
                 % {"folder": move.target}
             )
@@ -431,11 +381,11 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
             connection = sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT)
             return _CoreDatabase(connection, "?")
     except (psycopg2.Error, sqlite3.Error) as error:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Cannot open Mailman core's database %(url)s: %(error)s")
             % {"url": _redacted(db_url), "error": first_line(error)}
         ) from error
-    raise CoreRenameError(
+    raise MailmanCoreError(
         _(
             "Invalid Mailman core database URL %(url)r: expected "
             "postgresql://user:password@host:port/database (as in mailman.cfg) or "
@@ -447,18 +397,18 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
 
 @contextmanager
 def _database_errors(db_url: str) -> Iterator[None]:
-    """Turn a database error of core's database into a ``CoreRenameError``."""
+    """Turn a database error of core's database into a ``MailmanCoreError``."""
     try:
         yield
     except (psycopg2.Error, sqlite3.Error) as error:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Mailman core's database %(url)s: %(error)s (is it Mailman core's database?)")
             % {"url": _redacted(db_url), "error": first_line(error)}
         ) from error
 
 
 def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
-    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no live master.
+    """Raise ``MailmanCoreError`` unless core is stopped: REST silent, no live master.
 
     A ``master.pid`` or ``master.lck`` left by a core that was killed names a
     process that no longer runs on this host: it does not count.
@@ -467,7 +417,7 @@ def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
         _check_rest_silent(rest_url)
     for path in (var_dir / "master.pid", var_dir / "locks" / "master.lck"):
         if path.exists() and not _stale(path):
-            raise CoreRenameError(
+            raise MailmanCoreError(
                 _(
                     "Mailman core seems to be running: %(path)s exists. Stop it "
                     "(`mailman stop`) and rename again, or use --force if it is stopped."
@@ -499,7 +449,7 @@ def _stale(path: Path) -> bool:
 
 
 def _check_rest_silent(rest_url: str) -> None:
-    """Raise ``CoreRenameError`` unless connections to core's REST API are refused."""
+    """Raise ``MailmanCoreError`` unless connections to core's REST API are refused."""
     try:
         urllib.request.urlopen(rest_url, timeout=REST_TIMEOUT).close()
     except urllib.error.HTTPError:
@@ -508,21 +458,21 @@ def _check_rest_silent(rest_url: str) -> None:
         reason = getattr(error, "reason", error)
         if isinstance(reason, ConnectionRefusedError):
             return
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "Cannot tell whether Mailman core is stopped: its REST API %(url)s gave "
                 "%(error)s. Use --force if it is stopped."
             )
             % {"url": rest_url, "error": reason}
         ) from error
-    raise CoreRenameError(
+    raise MailmanCoreError(
         _("Mailman core is running: its REST API answers at %(url)s. Stop it and rename again.")
         % {"url": rest_url}
     )
 
 
 def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> bool:
-    """Whether core's REST API serves the list ``list_id``; raise ``CoreRenameError`` if unsure."""
+    """Whether core's REST API serves the list ``list_id``; raise ``MailmanCoreError`` if unsure."""
     request = urllib.request.Request(f"{rest_url.rstrip('/')}/3.1/lists/{list_id}")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
@@ -536,7 +486,7 @@ def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> b
         reason = getattr(error, "reason", error)
     else:
         return True
-    raise CoreRenameError(
+    raise MailmanCoreError(
         _("Cannot ask Mailman core's REST API %(url)s about %(list)s: %(error)s.")
         % {"url": rest_url, "list": list_id, "error": reason}
     )
@@ -562,7 +512,7 @@ def _check_no_queued_messages(var_dir: Path, list_id: str) -> None:
     queued = _queued_files(var_dir, list_id)
     if queued:
         shown = ", ".join(str(path.relative_to(var_dir)) for path in queued[:QUEUE_FILES_SHOWN])
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "Mailman core still has %(count)d queued file(s) for %(list)s in %(dir)s "
                 "(%(files)s): let core process them (or remove them), or use --force."
@@ -588,7 +538,7 @@ def plan_core_rename(
 
     ``new_subject_prefix`` is applied only while core's prefix is its default,
     ``[<display name>] ``; otherwise the plan keeps core's own.
-    Raise ``CoreRenameError``: core's database unreachable or bad URL, OLD not
+    Raise ``MailmanCoreError``: core's database unreachable or bad URL, OLD not
     in core, NEW already in core or its domain unknown to core, or, unless
     ``check_stopped`` is False (--force), core running (REST answering at
     ``rest_url``, a master pid or lock in ``var_dir``) or messages of the list
@@ -597,9 +547,11 @@ def plan_core_rename(
     var_dir = Path(var_dir)
     _check_var_dir(var_dir)
     if old_list_id == new_list_id:
-        raise CoreRenameError(_("The list %(list)s already has this name.") % {"list": old_list_id})
+        raise MailmanCoreError(
+            _("The list %(list)s already has this name.") % {"list": old_list_id}
+        )
     if new_list_id != f"{new_list_name}.{new_mail_host}":
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("List-id %(list_id)s does not match %(name)s@%(host)s.")
             % {"list_id": new_list_id, "name": new_list_name, "host": new_mail_host}
         )
@@ -650,27 +602,27 @@ def _read_list(database: _CoreDatabase, list_id: str) -> tuple[str, str, str, st
         (list_id,),
     )
     if row is None:
-        raise CoreRenameError(_("Mailman core has no list %(list)s.") % {"list": list_id})
+        raise MailmanCoreError(_("Mailman core has no list %(list)s.") % {"list": list_id})
     return row
 
 
 def _check_name_free(database: _CoreDatabase, list_id: str, list_name: str, mail_host: str):
-    """Raise ``CoreRenameError`` unless core can call a list ``list_name@mail_host``."""
+    """Raise ``MailmanCoreError`` unless core can call a list ``list_name@mail_host``."""
     taken = database.fetchone(
         "SELECT list_id FROM mailinglist WHERE list_id = %s OR (list_name = %s AND mail_host = %s)",
         (list_id, list_name, mail_host),
     )
     if taken is not None:
-        raise CoreRenameError(_("Mailman core already has a list %(list)s.") % {"list": list_id})
+        raise MailmanCoreError(_("Mailman core already has a list %(list)s.") % {"list": list_id})
     if database.fetchone("SELECT 1 FROM domain WHERE mail_host = %s", (mail_host,)) is None:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Mailman core has no domain %(domain)s: create it in core first.")
             % {"domain": mail_host}
         )
 
 
 def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
-    """Raise ``CoreRenameError`` if rows already name the new list-id.
+    """Raise ``MailmanCoreError`` if rows already name the new list-id.
 
     Deleting a list leaves its templates, bounce events and pending
     subscriptions behind; the renamed list would inherit them (two templates
@@ -684,7 +636,7 @@ def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
         if (count := update.count(database))
     ]
     if leftovers:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "Mailman core's database still has rows that name %(list)s, left by a "
                 "deleted list (%(rows)s): delete them first, or choose another name."
@@ -733,7 +685,7 @@ def _rename_rows(plan: CoreRenamePlan, *, alias: str) -> bool:
             if present == {plan.new_list_id}:
                 return False
             if present != {plan.old_list_id}:
-                raise CoreRenameError(
+                raise MailmanCoreError(
                     _(
                         "Mailman core's database holds %(found)s, where %(old)s or %(new)s "
                         "was expected: fix it by hand."
@@ -787,7 +739,7 @@ def move_folder(source: Path, target: Path) -> None:
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
     if target.exists():
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("%(source)s cannot move: %(target)s exists too. Fix it by hand.")
             % {"source": source, "target": target}
         )
@@ -806,11 +758,11 @@ def run_mailman_aliases(mailman_bin: str, config: str | Path | None = None) -> s
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     except OSError as error:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Cannot run %(command)s: %(error)s") % {"command": mailman_bin, "error": error}
         ) from error
     if result.returncode != 0:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("`%(command)s` failed (exit %(code)d): %(output)s")
             % {
                 "command": " ".join(command),

@@ -1,0 +1,46 @@
+"""Why a rename is refused or fails: one base class, ``RenameError``, whose message is shown as is.
+
+The command turns any of them into a ``CommandError``, the admin into a form
+error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from ..text import utc_minute
+
+if TYPE_CHECKING:
+    from ..models import ListRename
+
+
+class RenameError(Exception):
+    """A reason to refuse or a failure of a rename; its message is shown as is."""
+
+
+class MailmanCoreError(RenameError):
+    """Mailman core's side refuses or fails: its database, its var dir, its REST API, its tools."""
+
+
+class UnfinishedRename(RenameError):
+    """Another rename of the list is unfinished: it must be resumed or rolled back first."""
+
+    def __init__(self, rename: ListRename):
+        self.rename = rename
+        super().__init__(unfinished_message(rename))
+
+
+def unfinished_message(rename: ListRename) -> str:
+    return _(
+        "The rename #%(id)d of %(old)s to %(new)s (started %(when)s by %(actor)s) is "
+        "unfinished: resume it (`mailman-web rename_list --resume %(id)d`, or the same "
+        "command again) or roll it back (`--rollback %(id)d`) first."
+    ) % {
+        "id": rename.pk,
+        "old": rename.old_name,
+        "new": rename.new_name,
+        "when": utc_minute(rename.started_at),
+        "actor": rename.actor,
+    }
