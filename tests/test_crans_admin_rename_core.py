@@ -600,7 +600,7 @@ def test_a_taken_folder_is_refused(stopped_core):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("not a url", "Invalid Mailman core database URL 'not a url'"),
+        ("not a url", r"Invalid Mailman core database URL \(a URL that cannot be read\)"),
         ("mysql://mailman:secret@127.0.0.1/mailman", "Invalid Mailman core database URL"),
         ("postgresql://mailman:secret@127.0.0.1:5432", "Invalid Mailman core database URL"),
         ("sqlite:///relative/mailman.db", "Invalid Mailman core database URL"),

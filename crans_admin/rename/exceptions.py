@@ -1,7 +1,8 @@
 """Why a rename is refused or fails: one base class, ``RenameError``, whose message is shown as is.
 
 The command turns any of them into a ``CommandError``, the admin into a form
-error.
+error. Their messages never hold a database URL: they name a database by its
+host, port and name (:func:`crans_admin.text.database_location`).
 """
 
 from __future__ import annotations

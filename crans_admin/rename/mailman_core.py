@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from django.utils.translation import gettext as _
 
-from ..text import first_line
+from ..text import database_error, database_location
 from .exceptions import MailmanCoreError
 
 # pendedkeyvalue keys whose JSON value is the list-id.
@@ -353,15 +353,6 @@ class _CoreDatabase:
         self.connection.close()
 
 
-def _redacted(db_url: str) -> str:
-    """``db_url`` without its password, to be shown."""
-    parts = urlsplit(db_url)
-    if parts.password is None:
-        return db_url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
     """Open core's database from the URL of its ``mailman.cfg`` (PostgreSQL or SQLite)."""
     parts = urlsplit(db_url)
@@ -382,16 +373,16 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
             return _CoreDatabase(connection, "?")
     except (psycopg2.Error, sqlite3.Error) as error:
         raise MailmanCoreError(
-            _("Cannot open Mailman core's database %(url)s: %(error)s")
-            % {"url": _redacted(db_url), "error": first_line(error)}
+            _("Cannot open Mailman core's database %(database)s: %(error)s")
+            % {"database": database_location(db_url), "error": database_error(error, db_url)}
         ) from error
     raise MailmanCoreError(
         _(
-            "Invalid Mailman core database URL %(url)r: expected "
+            "Invalid Mailman core database URL (%(database)s): expected "
             "postgresql://user:password@host:port/database (as in mailman.cfg) or "
             "sqlite:////absolute/path/mailman.db."
         )
-        % {"url": _redacted(db_url)}
+        % {"database": database_location(db_url)}
     )
 
 
@@ -402,8 +393,8 @@ def _database_errors(db_url: str) -> Iterator[None]:
         yield
     except (psycopg2.Error, sqlite3.Error) as error:
         raise MailmanCoreError(
-            _("Mailman core's database %(url)s: %(error)s (is it Mailman core's database?)")
-            % {"url": _redacted(db_url), "error": first_line(error)}
+            _("Mailman core's database %(database)s: %(error)s (is it Mailman core's database?)")
+            % {"database": database_location(db_url), "error": database_error(error, db_url)}
         ) from error
 
 

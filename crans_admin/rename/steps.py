@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import CORE_DB_URL
 from ..models import ListRename, ListRenameStep
-from ..text import first_line
+from ..text import database_error, first_line
 from . import journal
 from .aliases import postfix_instructions, read_map, update_map, write_map
 from .exceptions import MailmanCoreError, RenameError, UnfinishedRename
@@ -261,8 +261,16 @@ class _Run:
         try:
             self.report.aliases_output = run_mailman_aliases(mailman_bin)
         except MailmanCoreError as error:
-            logger.error("`mailman aliases` failed after renaming %s: %s", self.plan.old, error)
-            self.report.aliases_error = str(error)
+            shown = self.shown(error)
+            logger.error("`mailman aliases` failed after renaming %s: %s", self.plan.old, shown)
+            self.report.aliases_error = shown
+
+    def shown(self, error: BaseException) -> str:
+        """The first line of ``error``, without the secrets of core's database URL."""
+        options = self.plan.core_options
+        if options is None or not options.db_url:
+            return first_line(error)
+        return database_error(error, options.db_url)
 
     def forwards(self) -> RenameReport:
         done = journal.done_steps(self.rename)
@@ -293,7 +301,7 @@ class _Run:
 
     def failed(self, step: Step, failure: Exception) -> None:
         """Undo the rename after a step failed on the first run; raise ``RenameError``."""
-        error = first_line(failure)
+        error = self.shown(failure)
         name = step.name
         logger.error(
             "Renaming %s to %s: step %s failed: %s", self.plan.old, self.plan.new, name, error
@@ -316,7 +324,8 @@ class _Run:
             ) from failure
         try:
             self.backwards(upto=step)
-        except Exception as undo_error:
+        except Exception as undo_failure:
+            undo_error = self.shown(undo_failure)
             logger.critical(
                 "Undoing the failed rename #%d of %s failed: %s",
                 self.rename.pk,
@@ -334,7 +343,7 @@ class _Run:
                     "new": self.plan.new,
                     "step": name,
                     "error": error,
-                    "undo_error": first_line(undo_error),
+                    "undo_error": undo_error,
                     "id": self.rename.pk,
                 }
             ) from failure
