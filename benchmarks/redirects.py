@@ -25,6 +25,7 @@ and redirects.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import tempfile
@@ -122,13 +123,17 @@ def measure(rounds: int, requests: int) -> dict:
         names = random.Random(round_number).sample(range(10**9), requests)
         spent = {variant: [0.0, 0.0] for variant in VARIANTS}
         # Each name asked by both chains in turn, the first alternating: whatever else
-        # loads the machine weighs on both alike.
+        # loads the machine weighs on both alike. The garbage collector waits for the
+        # end of the round (as in timeit): its runs would fall on one chain more.
+        gc.collect()
+        gc.disable()
         for index, number in enumerate(names):
             for variant in VARIANTS if (round_number + index) % 2 == 0 else VARIANTS[::-1]:
                 start, start_cpu = time.perf_counter(), time.process_time()
                 chains[variant].get(url(number))
                 spent[variant][0] += time.perf_counter() - start
                 spent[variant][1] += time.process_time() - start_cpu
+        gc.enable()
         for variant in VARIANTS:
             wall[variant].append(spent[variant][0] / requests)
             cpu[variant].append(spent[variant][1] / requests)
