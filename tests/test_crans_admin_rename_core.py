@@ -9,6 +9,7 @@ show everything under the new name and nothing under the old one.
 from __future__ import annotations
 
 import email
+import io
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ from urllib.error import HTTPError
 import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from crans_admin.conf import CORE_DB_URL
 from crans_admin.rename import MailmanCoreError, read_db_url
@@ -374,9 +376,18 @@ def test_a_running_core_is_refused(stopped_core):
             plan(core, rest_url=core.rest_url)
         with pytest.raises(MailmanCoreError, match="master.pid exists"):
             plan(core)
+        # A dry run changes nothing: it plans, and says what the real run requires.
+        preview = plan(core, rest_url=core.rest_url, preview=True)
     finally:
         core.stop()
-    assert plan(core, rest_url=core.rest_url).old_list_id == OLD
+    assert preview.old_list_id == OLD
+    assert [obstacle.split(":")[0] for obstacle in preview.obstacles] == [
+        "Mailman core is running",
+        "Mailman core seems to be running",
+    ]
+    stopped = plan(core, rest_url=core.rest_url)
+    assert stopped.changes == preview.changes
+    assert stopped.obstacles == ()
 
 
 def test_a_running_core_is_renamed_with_force_only(stopped_core):
@@ -448,6 +459,11 @@ def test_dry_run_counts_every_change_and_changes_nothing(stopped_core, scheme):
     assert "subject_prefix '[Tresorier] ' -> '[Trésorerie] '" in lines
     assert "table member (list_id): 4 row(s)" in lines
     assert f"folder {core.var_dir / 'lists' / OLD} -> {core.var_dir / 'lists' / NEW}" in lines
+    # In French, every line is.
+    with translation.override("fr"):
+        french = renaming.describe()
+    assert [line for line, english in zip(french, lines, strict=True) if line == english] == []
+    assert "table pendedkeyvalue (valeur de list_id, _mod_listid, listid) : 4 ligne(s)" in french
     assert snapshot(core) == before
 
 
@@ -738,6 +754,25 @@ def test_rename_list_command_renames_core_and_web(
             "tresorerie@lists.crans.org",
             core_var_dir=core.var_dir,
         )
+    # A dry run changes nothing: it runs while core does, and says what the real run requires.
+    preview = io.StringIO()
+    call_command(
+        "rename_list",
+        "tresorier@lists.crans.org",
+        "tresorerie@lists.crans.org",
+        core_var_dir=core.var_dir,
+        dry_run=True,
+        stdout=preview,
+    )
+    shown = preview.getvalue()
+    assert "Mailman core: list tresorier.lists.crans.org -> tresorerie.lists.crans.org" in shown
+    assert (
+        f"Before the real run: Mailman core is running: its REST API answers at {core.rest_url}"
+        in (shown)
+    )
+    assert "Before the real run: Mailman core seems to be running: " in shown
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == "tresorier@lists.crans.org"
+    assert client.get_list("tresorier.lists.crans.org").list_name == "tresorier"
     core.stop()
     # `mailman aliases` (--mailman-bin) finds core's configuration as Mailman does.
     monkeypatch.setenv("MAILMAN_CONFIG_FILE", str(core.config_file))

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.admin import MailingListAdmin
 from hyperkitty.models import MailingList
 
-from ..conf import crans_admin_settings
+from ..conf import CORE_DB_URL, CORE_VAR_DIR, crans_admin_settings
 from ..rename import (
     DISPLAY_NAME_MAX_LENGTH,
     NAME_MAX_LENGTH,
+    CoreServesOldName,
     RenameError,
     RenamePlan,
     apply_rename,
@@ -89,6 +90,14 @@ class RenameListForm(forms.Form):
                 core=core,
                 core_renamed_separately=core is None and cleaned_data["core_renamed_separately"],
             )
+        except CoreServesOldName as error:
+            # The page gives core's side through the settings, and has a box for the rest.
+            message = error.explained(
+                _("the settings %(db_url)s and %(var_dir)s")
+                % {"db_url": CORE_DB_URL, "var_dir": CORE_VAR_DIR},
+                _("the box “%(box)s”") % {"box": self.fields["core_renamed_separately"].label},
+            )
+            raise forms.ValidationError(message, code="refused") from error
         except RenameError as error:
             raise forms.ValidationError(str(error), code="refused") from error
         return cleaned_data

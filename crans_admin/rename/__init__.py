@@ -28,7 +28,13 @@ from .core_options import (
     read_db_url,
     settings_core_options,
 )
-from .exceptions import MailmanCoreError, RenameError, UnfinishedRename, unfinished_message
+from .exceptions import (
+    CoreServesOldName,
+    MailmanCoreError,
+    RenameError,
+    UnfinishedRename,
+    unfinished_message,
+)
 from .journal import history, history_of_list, unfinished_rename_of, unfinished_renames
 from .names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, ListName, parse_list_name
 from .plan import RenamePlan, plan_rename
@@ -49,6 +55,7 @@ __all__ = [
     "DISPLAY_NAME_MAX_LENGTH",
     "NAME_MAX_LENGTH",
     "CoreOptions",
+    "CoreServesOldName",
     "ListName",
     "MailmanCoreError",
     "Reindexed",

@@ -25,6 +25,37 @@ class MailmanCoreError(RenameError):
     """Mailman core's side refuses or fails: its database, its var dir, its REST API, its tools."""
 
 
+class CoreServesOldName(RenameError):
+    """mailman-web's side alone, while Mailman core serves the old name (or cannot be asked).
+
+    ``reason``: why core's REST API could not be asked (None: it serves the
+    list). :meth:`explained` words the way out for where the rename is asked:
+    the command's options (the message), or the admin's settings and box.
+    """
+
+    def __init__(self, list_id: str, reason: str | None = None):
+        self.list_id = list_id
+        self.reason = reason
+        super().__init__(
+            self.explained(
+                _("--core-var-dir, with core's database URL"), "--core-renamed-separately"
+            )
+        )
+
+    def explained(self, how_to_give_core: str, how_to_say_separately: str) -> str:
+        words = {"how": how_to_give_core, "separately": how_to_say_separately}
+        if self.reason is None:
+            return _(
+                "Mailman core still serves %(list)s (its REST API says so): rename core's side "
+                "in the same run (%(how)s), or say that core is renamed separately "
+                "(%(separately)s)."
+            ) % {"list": self.list_id, **words}
+        return _(
+            "%(error)s Rename Mailman core's side in the same run (%(how)s), or say that "
+            "core is renamed separately (%(separately)s)."
+        ) % {"error": self.reason, **words}
+
+
 class UnfinishedRename(RenameError):
     """Another rename of the list is unfinished: it must be resumed or rolled back first."""
 

@@ -55,8 +55,9 @@ from django.utils.translation import gettext as _
 from ..text import database_error, database_location
 from .exceptions import MailmanCoreError
 
-# pendedkeyvalue keys whose JSON value is the list-id.
+# pendedkeyvalue keys whose JSON value is the list-id, and how the plan names that column.
 PENDED_LIST_ID_KEYS = ("list_id", "_mod_listid", "listid")
+PENDED_COLUMNS = f"value of {', '.join(PENDED_LIST_ID_KEYS)}"
 # Folders of the var dir, besides the queues, where core keeps messages of a list.
 SPOOL_FOLDERS = ("queue", "archives/hyperkitty/spool")
 REST_TIMEOUT = 3  # seconds
@@ -98,9 +99,16 @@ class RowUpdate:
     def describe(self) -> str:
         return _("table %(table)s (%(columns)s): %(rows)d row(s)") % {
             "table": self.table,
-            "columns": self.columns,
+            "columns": shown_columns(self.columns),
             "rows": self.rows,
         }
+
+
+def shown_columns(columns: str) -> str:
+    """Columns of an update as reports show them (the plan's data keeps them in English)."""
+    if columns == PENDED_COLUMNS:
+        return _("value of %(keys)s") % {"keys": ", ".join(PENDED_LIST_ID_KEYS)}
+    return columns
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,9 @@ class CoreRenamePlan:
     # The old posting address becomes one of the list's acceptable aliases (so
     # that replies to old threads are not held), unless it is one already.
     add_alias: bool = True
+    # What the real run would refuse now (core running, messages of the list
+    # queued): only a preview, a dry run, plans despite them.
+    obstacles: tuple[str, ...] = ()
 
     @property
     def old_posting_address(self) -> str:
@@ -185,7 +196,7 @@ class CoreRenamePlan:
         data = {
             each.name: getattr(self, each.name)
             for each in fields(self)
-            if each.name not in ("db_url", "var_dir", "changes")
+            if each.name not in ("db_url", "var_dir", "changes", "obstacles")
         }
         data["var_dir"] = str(self.var_dir)
         data["changes"] = [
@@ -294,7 +305,7 @@ def _updates(plan: CoreRenamePlan) -> list[_Update]:
         _Update("template", "context", "context = %s", (new,), "context = %s", (old,)),
         _Update(
             "pendedkeyvalue",
-            f"value of {', '.join(PENDED_LIST_ID_KEYS)}",
+            PENDED_COLUMNS,
             "value = %s",
             (json.dumps(new),),
             f"key IN ({keys}) AND value = %s",
@@ -399,22 +410,32 @@ def _database_errors(db_url: str) -> Iterator[None]:
 
 
 def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
-    """Raise ``MailmanCoreError`` unless core is stopped: REST silent, no live master.
+    """Raise ``MailmanCoreError`` unless core is stopped: REST silent, no live master."""
+    running = core_running(var_dir, rest_url)
+    if running:
+        raise MailmanCoreError(running[0])
+
+
+def core_running(var_dir: Path, rest_url: str | None) -> list[str]:
+    """Why Mailman core seems to run (its REST API answers, a live master); [] if stopped.
 
     A ``master.pid`` or ``master.lck`` left by a core that was killed names a
     process that no longer runs on this host: it does not count.
     """
-    if rest_url is not None:
-        _check_rest_silent(rest_url)
+    reasons = []
+    if rest_url is not None and (answering := _rest_answering(rest_url)) is not None:
+        reasons.append(answering)
     for path in (var_dir / "master.pid", var_dir / "locks" / "master.lck"):
         if path.exists() and not _stale(path):
-            raise MailmanCoreError(
+            reasons.append(
                 _(
                     "Mailman core seems to be running: %(path)s exists. Stop it "
                     "(`mailman stop`) and rename again, or use --force if it is stopped."
                 )
                 % {"path": path}
             )
+            break  # the lock says it again
+    return reasons
 
 
 def _stale(path: Path) -> bool:
@@ -439,8 +460,8 @@ def _stale(path: Path) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def _check_rest_silent(rest_url: str) -> None:
-    """Raise ``MailmanCoreError`` unless connections to core's REST API are refused."""
+def _rest_answering(rest_url: str) -> str | None:
+    """Why core seems to run, unless connections to its REST API are refused (None)."""
     try:
         urllib.request.urlopen(rest_url, timeout=REST_TIMEOUT).close()
     except urllib.error.HTTPError:
@@ -448,18 +469,14 @@ def _check_rest_silent(rest_url: str) -> None:
     except OSError as error:  # URLError, or a timeout while reading
         reason = getattr(error, "reason", error)
         if isinstance(reason, ConnectionRefusedError):
-            return
-        raise MailmanCoreError(
-            _(
-                "Cannot tell whether Mailman core is stopped: its REST API %(url)s gave "
-                "%(error)s. Use --force if it is stopped."
-            )
-            % {"url": rest_url, "error": reason}
-        ) from error
-    raise MailmanCoreError(
-        _("Mailman core is running: its REST API answers at %(url)s. Stop it and rename again.")
-        % {"url": rest_url}
-    )
+            return None
+        return _(
+            "Cannot tell whether Mailman core is stopped: its REST API %(url)s gave "
+            "%(error)s. Use --force if it is stopped."
+        ) % {"url": rest_url, "error": reason}
+    return _(
+        "Mailman core is running: its REST API answers at %(url)s. Stop it and rename again."
+    ) % {"url": rest_url}
 
 
 def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> bool:
@@ -499,17 +516,16 @@ def _queued_files(var_dir: Path, list_id: str) -> list[Path]:
     return found
 
 
-def _check_no_queued_messages(var_dir: Path, list_id: str) -> None:
+def _queued_messages(var_dir: Path, list_id: str) -> str | None:
+    """Why the list cannot be renamed while core holds queued messages of it, or None."""
     queued = _queued_files(var_dir, list_id)
-    if queued:
-        shown = ", ".join(str(path.relative_to(var_dir)) for path in queued[:QUEUE_FILES_SHOWN])
-        raise MailmanCoreError(
-            _(
-                "Mailman core still has %(count)d queued file(s) for %(list)s in %(dir)s "
-                "(%(files)s): let core process them (or remove them), or use --force."
-            )
-            % {"count": len(queued), "list": list_id, "dir": var_dir, "files": shown}
-        )
+    if not queued:
+        return None
+    shown = ", ".join(str(path.relative_to(var_dir)) for path in queued[:QUEUE_FILES_SHOWN])
+    return _(
+        "Mailman core still has %(count)d queued file(s) for %(list)s in %(dir)s "
+        "(%(files)s): let core process them (or remove them), or use --force."
+    ) % {"count": len(queued), "list": list_id, "dir": var_dir, "files": shown}
 
 
 def plan_core_rename(
@@ -524,6 +540,7 @@ def plan_core_rename(
     new_subject_prefix: str | None,
     check_stopped: bool = True,
     rest_url: str | None = None,
+    preview: bool = False,
 ) -> CoreRenamePlan:
     """Check the core side of a rename and count what it changes; change nothing.
 
@@ -533,7 +550,8 @@ def plan_core_rename(
     in core, NEW already in core or its domain unknown to core, or, unless
     ``check_stopped`` is False (--force), core running (REST answering at
     ``rest_url``, a master pid or lock in ``var_dir``) or messages of the list
-    queued in ``var_dir``.
+    queued in ``var_dir``. A ``preview`` (a dry run, which changes nothing)
+    refuses none of these last ones: the plan's ``obstacles`` say them.
     """
     var_dir = Path(var_dir)
     _check_var_dir(var_dir)
@@ -579,10 +597,13 @@ def plan_core_rename(
     finally:
         database.rollback()
         database.close()
+    obstacles: tuple[str, ...] = ()
     if check_stopped:
-        check_core_stopped(var_dir, rest_url)
-        _check_no_queued_messages(var_dir, old_list_id)
-    return replace(plan, changes=rows + _folder_moves(plan))
+        queued = _queued_messages(var_dir, old_list_id)
+        obstacles = (*core_running(var_dir, rest_url), *([queued] if queued else []))
+        if obstacles and not preview:
+            raise MailmanCoreError(obstacles[0])
+    return replace(plan, changes=rows + _folder_moves(plan), obstacles=obstacles)
 
 
 def _read_list(database: _CoreDatabase, list_id: str) -> tuple[str, str, str, str | None]:
@@ -622,7 +643,7 @@ def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
     would select.
     """
     leftovers = [
-        f"{update.table}.{update.columns}: {count}"
+        f"{update.table}.{shown_columns(update.columns)}: {count}"
         for update in _updates(plan.reversed())[1:]  # [0]: mailinglist, checked already
         if (count := update.count(database))
     ]

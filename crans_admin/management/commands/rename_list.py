@@ -136,6 +136,7 @@ class Command(BaseCommand):
             allow_new_domain=options["new_domain"],
             core=self.core_options(options),
             core_renamed_separately=options["core_renamed_separately"],
+            preview=options["dry_run"],
         )
         verbosity = options["verbosity"]
         if options["dry_run"]:
@@ -145,6 +146,12 @@ class Command(BaseCommand):
                     % {"old": plan.old, "new": plan.new}
                 )
                 self.write_lines(plan.describe())
+                for obstacle in plan.obstacles:  # the real run refuses them
+                    self.stdout.write(
+                        self.style.WARNING(
+                            _("Before the real run: %(obstacle)s") % {"obstacle": obstacle}
+                        )
+                    )
             return
         report = apply_rename(
             plan, actor=command_actor("rename_list"), progress=self.progress(verbosity)
