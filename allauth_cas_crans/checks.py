@@ -38,3 +38,37 @@ def check_settings(**kwargs: Any) -> list[Error | Warning]:
             )
         )
     return messages
+
+
+def check_session_engine(**kwargs: Any) -> list[Warning]:
+    """Warn when single logout cannot end a session, or cannot follow one whose key changed."""
+    from .single_logout import session_model
+
+    try:
+        if crans_settings()["LOGOUT_REQUEST_ADDRESSES"] == []:
+            return []  # no single logout at all
+    except ImproperlyConfigured:
+        return []  # check_settings reports it
+    engine = settings.SESSION_ENGINE
+    if engine == "django.contrib.sessions.backends.signed_cookies":
+        return [
+            Warning(
+                f"SESSION_ENGINE is {engine!r}: the CAS's single-logout requests cannot "
+                "end any session (each lives in the member's cookie).",
+                hint='Use "django.contrib.sessions.backends.db" (Django\'s default) or '
+                '"django.contrib.sessions.backends.cached_db".',
+                id="allauth_cas_crans.W004",
+            )
+        ]
+    if session_model() is None:
+        return [
+            Warning(
+                f"SESSION_ENGINE is {engine!r}, which keeps no session in a model: the "
+                "CAS's single-logout requests miss every session whose key changed since "
+                "its CAS login (at login, when a password is set or changed).",
+                hint='Use "django.contrib.sessions.backends.db" (Django\'s default) or '
+                '"django.contrib.sessions.backends.cached_db".',
+                id="allauth_cas_crans.W003",
+            )
+        ]
+    return []

@@ -10,8 +10,8 @@ from allauth.socialaccount.models import SocialLogin
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from . import single_logout
 from .conf import PROVIDER_ID
-from .models import ServiceTicket
 
 logger = logging.getLogger(__name__)
 
@@ -64,5 +64,21 @@ def make_primary(request: HttpRequest, user: AbstractBaseUser, email: str) -> No
 
 def forget_session(request: HttpRequest | None, **kwargs: Any) -> None:
     """Forget the service tickets of a session that logs out (``user_logged_out``)."""
-    if request is not None and request.session.session_key:
-        ServiceTicket.objects.filter(session_key=request.session.session_key).delete()
+    if request is not None and hasattr(request, "session"):
+        single_logout.forget(request)
+
+
+def keep_own_tickets(request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any) -> None:
+    """A login keeps in its session the tickets of its own CAS account only (``user_logged_in``)."""
+    if request is not None and hasattr(request, "session"):
+        single_logout.keep_own(request, user)
+
+
+def follow_session(instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    """Record a new session row under the tickets it carries (``post_save`` of the session model).
+
+    Connected for the model of ``SESSION_ENGINE`` only; a row saved again
+    under its own key (``created`` false) changes no record.
+    """
+    if created and not raw:
+        single_logout.follow(instance)

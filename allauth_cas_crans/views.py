@@ -31,6 +31,7 @@ from .client import (
 from .first_login import prepare_first_login
 from .models import LoginLock, ServiceTicket
 from .provider import CransProvider
+from .single_logout import record_login
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +58,16 @@ class CallbackView(View):
             sociallogin.state = state
             with transaction.atomic():
                 LoginLock.acquire(sociallogin.account.uid)
-                # Only a login picks the account; a connection (from the account
-                # connections page) goes to the logged-in user, as allauth decides.
-                if state.get("process", AuthProcess.LOGIN) == AuthProcess.LOGIN:
+                # A connection (from the account connections page) goes to the
+                # logged-in user, as allauth decides. Any other process picks
+                # the account by the first-login rules: allauth takes an
+                # unknown one (?process=foo) for a login.
+                if state.get("process") != AuthProcess.CONNECT:
                     prepare_first_login(sociallogin)
                 response = complete_social_login(request, sociallogin)
-                if request.user.is_authenticated:
-                    ServiceTicket.objects.remember(ticket, request.session)
+                # Logged in now or later in this session (signup form, e-mail
+                # confirmation): single logout ends the session either way.
+                record_login(request, ticket, sociallogin.account)
         except IntegrityError as error:
             return self.error(request, provider, AccountConflict(str(error)))
         except CasError as error:
@@ -71,7 +75,7 @@ class CallbackView(View):
         return response
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        """Single logout: end the sessions opened with the tickets the CAS server names.
+        """Single logout: end the sessions that carry the tickets the CAS server names.
 
         Only the CAS server's addresses may ask (``LOGOUT_REQUEST_ADDRESSES``).
         """

@@ -48,12 +48,22 @@ class CasUser:
 
 
 class CasServer:
-    """django-cas-server in ``folder``, served on 127.0.0.1:``port`` (0: a free port)."""
+    """django-cas-server in ``folder``, served on 127.0.0.1:``port`` (0: a free port).
 
-    def __init__(self, folder: Path, port: int = 0, users: Iterable[CasUser] = ()) -> None:
+    ``ticket_length``: the length of the tickets it issues (django-cas-server's default).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        port: int = 0,
+        users: Iterable[CasUser] = (),
+        ticket_length: int = 64,
+    ) -> None:
         self.folder = Path(folder)
         self.port = port
         self.users = list(users)
+        self.ticket_length = ticket_length
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -121,6 +131,7 @@ class CasServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "devstack.cas_settings",
             "DEVSTACK_CAS_FOLDER": str(self.folder.resolve()),
+            "DEVSTACK_CAS_TICKET_LEN": str(self.ticket_length),
         }
 
     def _write_users(self) -> None:

@@ -55,6 +55,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 CAS_NEW_VERSION_HTML_WARNING = False
 CAS_NEW_VERSION_EMAIL_WARNING = False
 CAS_SHOW_POWERED = False
+# Length of the tickets (django-cas-server's default: 64), named by CasServer.
+CAS_TICKET_LEN = int(os.environ.get("DEVSTACK_CAS_TICKET_LEN", "64"))
 # The login page takes Bootstrap and jQuery from the stack's own apps, not
 # from CDNs: the demo and the tests run on a closed network.
 STATICFILES_DIRS = [

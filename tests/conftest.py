@@ -19,6 +19,21 @@ pytest_plugins: list[str] = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def each_test_starts_in_english() -> Iterator[None]:
+    """Each test starts and ends in the default language (LANGUAGE_CODE).
+
+    A test client's request in French leaves French active in the thread
+    (LocaleMiddleware activates the request's language and never undoes it):
+    without this, a test that reads English fails or passes by test order.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def closed_port() -> Iterator[int]:
     """A loopback port that refuses connections (bound, not listening)."""

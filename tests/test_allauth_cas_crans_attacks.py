@@ -8,7 +8,6 @@ only from the CAS server's addresses.
 
 from __future__ import annotations
 
-import http.client
 import socketserver
 import threading
 import time
@@ -23,7 +22,17 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from devstack.cas_server import CasServer, CasUser
-from tests.fixtures.cas_server import MEMBERS, Browser, assert_error_page, provider_settings
+from tests.fixtures.cas_server import (
+    MEMBERS,
+    Browser,
+    assert_error_page,
+    local_account,
+    log_in_locally,
+    logout_request,
+    post_from,
+    provider_settings,
+    ticket_of,
+)
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
@@ -32,49 +41,10 @@ MALLORY = CasUser("mallory", "mallory-password", "mallory@example.org", "Mal", "
 NOT_CONNECTED = "not connected automatically"
 
 
-@pytest.fixture
-def cas_member(crans_cas: CasServer) -> Iterator:
-    """Add members to the CAS server for one test; they are emptied afterwards."""
-    added: list[CasUser] = []
-
-    def add(member: CasUser) -> CasUser:
-        crans_cas.update_user(member)
-        added.append(member)
-        return member
-
-    yield add
-    for member in added:
-        # A random password: the member can no longer log in.
-        crans_cas.update_user(CasUser(member.username, f"gone-{time.monotonic()}"))
-
-
 def trust(settings, crans_cas: CasServer, domains: list[str]) -> None:
     settings.SOCIALACCOUNT_PROVIDERS = {
         "crans": provider_settings(crans_cas, VERIFIED_EMAIL=domains)
     }
-
-
-def local_account(username: str, email: str, *, verified: bool, **flags: bool):
-    """An account made on the site itself (signup form), with a password."""
-    user = User.objects.create_user(username, email, f"{username}-password", **flags)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-    return user
-
-
-def log_in_locally(browser: Browser, username: str) -> None:
-    """Log in with the site's own login form (username and password)."""
-    browser.get(reverse("account_login"))
-    response = browser.http.post(
-        browser.site + reverse("account_login"),
-        data={
-            "login": username,
-            "password": f"{username}-password",
-            "csrfmiddlewaretoken": browser.http.cookies["csrftoken"],
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text
 
 
 # 1. Capture before first login.
@@ -368,32 +338,6 @@ def test_long_or_odd_cas_username_gives_a_valid_username(site, cas_member, cas_u
 # 7. Single logout only from the CAS server.
 
 
-def logout_request(ticket: str) -> str:
-    return (
-        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" '
-        f'Version="2.0"><samlp:SessionIndex>{ticket}</samlp:SessionIndex>'
-        "</samlp:LogoutRequest>"
-    )
-
-
-def post_from(site: str, source: str, ticket: str) -> int:
-    """POST a single-logout request for ``ticket`` from the address ``source``."""
-    parts = urlsplit(site)
-    connection = http.client.HTTPConnection(
-        parts.hostname, parts.port, timeout=30, source_address=(source, 0)
-    )
-    try:
-        connection.request(
-            "POST",
-            reverse("crans_callback"),
-            body=urlencode({"logoutRequest": logout_request(ticket)}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
 def test_single_logout_from_another_address_is_refused(site, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
@@ -509,3 +453,84 @@ def test_logout_request_entities_are_not_expanded(site, caplog, doctype):
     assert response.status_code in (200, 400)
     assert browser.is_logged_in()
     assert "aaaaaaaaaa" not in caplog.text
+
+
+# Issue 20, what held: single logout counts the peer's address only.
+
+
+def claiming(header: str, address: str) -> dict[str, str]:
+    """A header that claims the request comes from ``address`` (through a proxy)."""
+    return {header: f"for={address}" if header == "Forwarded" else address}
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "X-Real-IP", "Forwarded"])
+def test_single_logout_ignores_forwarding_headers(site, settings, crans_cas, header, caplog):
+    browser = Browser(site, ALICE)
+    callback_url = browser.log_in_at_cas(browser.start_login())
+    assert browser.come_back(callback_url).status_code == 302
+    ticket = ticket_of(callback_url)
+
+    # From another machine, claiming to come from the CAS server (127.0.0.1).
+    assert post_from(site, "127.0.0.2", ticket, claiming(header, "127.0.0.1")) == 403
+    assert browser.is_logged_in()
+    assert "Single-logout request from 127.0.0.2 refused" in caplog.text
+
+    # From the CAS server, claiming to come from elsewhere: the peer still counts.
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "crans": provider_settings(crans_cas, LOGOUT_REQUEST_ADDRESSES=["127.0.0.2/32"])
+    }
+    assert post_from(site, "127.0.0.1", ticket, claiming(header, "127.0.0.2")) == 403
+    assert browser.is_logged_in()
+    assert post_from(site, "127.0.0.2", ticket, claiming(header, "127.0.0.1")) == 200
+    assert not browser.is_logged_in()
+
+
+# Issue 20, what held: whatever the `process` of a login, the first-login rules apply.
+
+PROCESSES = ["foo", "", "LOGIN", "login "]
+
+
+def log_in_with_process(browser: Browser, process: str) -> requests.Response:
+    query = urlencode({"process": process, "next": "/accounts/email/"})
+    cas_login_url = browser.get(f"{reverse('crans_login')}?{query}").headers["Location"]
+    return browser.come_back(browser.log_in_at_cas(cas_login_url))
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_unknown_process_still_connects_through_the_verified_address(site, process):
+    local = local_account("cann", "carol@example.org", verified=True)
+    browser = Browser(site, CAROL)
+
+    response = log_in_with_process(browser, process)
+
+    assert response.headers["Location"] == "/accounts/email/"
+    assert SocialAccount.objects.get(uid="carol").user == local
+    assert list(User.objects.all()) == [local]
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_unknown_process_never_logs_in_as_a_superuser(site, cas_member, process):
+    root = local_account("root", "root@example.org", verified=True, is_staff=True)
+    root.is_superuser = True
+    root.save()
+    browser = Browser(site, cas_member(CasUser("mallory", "mallory-password", "root@example.org")))
+
+    response = log_in_with_process(browser, process)
+
+    assert_error_page(response, NOT_CONNECTED)
+    assert not browser.is_logged_in()
+    assert list(User.objects.all()) == [root]
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_unknown_process_gives_no_address_held_by_another_account(site, process):
+    eve = local_account("eve", "eve@example.net", verified=True)
+    EmailAddress.objects.create(user=eve, email="carol@example.org", verified=False)
+
+    log_in_with_process(Browser(site, CAROL), process)
+
+    carol = SocialAccount.objects.get(uid="carol").user
+    assert carol != eve
+    assert list(EmailAddress.objects.filter(user=carol).values_list("email", flat=True)) == [
+        "carol@crans.org"
+    ]

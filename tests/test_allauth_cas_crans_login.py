@@ -421,7 +421,7 @@ def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas, 
     assert browser.log_in().status_code == 302
     other_device = Browser(site, ALICE)
     assert other_device.log_in().status_code == 302
-    assert ServiceTicket.objects.count() == 2
+    assert ServiceTicket.objects.records().count() == 2
 
     # Logging out of the CAS makes it POST a logoutRequest to the callback.
     logout = browser.http.get(f"{crans_cas.url}logout", timeout=30)
@@ -429,7 +429,7 @@ def test_single_logout_ends_the_session_opened_with_the_ticket(site, crans_cas, 
     assert logout.status_code == 200
     assert not browser.is_logged_in()
     assert other_device.is_logged_in()
-    assert ServiceTicket.objects.count() == 1
+    assert ServiceTicket.objects.records().count() == 1
     assert "Single logout from 127.0.0.1: 1 session(s) ended." in caplog.text
 
 

@@ -45,7 +45,9 @@ from hyperkitty.lib.incoming import add_to_list
 from hyperkitty.models import Email, MailingList
 from pytest_django.live_server_helper import LiveServer
 
-from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks, template_files
+from crans_admin.conf import DEFAULTS
+from crans_admin.doctor import CHECKS, Check, Report, Status, run_checks
+from crans_admin.doctor.files import template_files
 from crans_admin.models import ListRename
 from devstack.cas_server import CasServer
 from devstack.core import MailmanCore, SMTPSink
@@ -400,13 +402,15 @@ def test_cas_server_stopped(stack):
 
 
 def test_list_deleted_in_core_only(stack):
-    address = f"ephemere@{MAIL_DOMAIN}"
+    # Named first in sort order: the warning names this list, not the last one archived.
+    address = f"abandonnee@{MAIL_DOMAIN}"
+    assert address < min(demo_list.address for demo_list in LISTS)
     client = stack.core.client()
-    client.get_domain(MAIL_DOMAIN).create_list("ephemere")
+    client.get_domain(MAIL_DOMAIN).create_list("abandonnee")
     message = EmailMessage()
     message["From"] = "Carol <carol@example.crans>"
     message["Subject"] = "Dernier message"
-    message["Message-ID"] = "<ephemere.1@example.crans>"
+    message["Message-ID"] = "<abandonnee.1@example.crans>"
     message.set_content("Cette liste va disparaître.")
     add_to_list(address, message)
     client.get_list(address).delete()
@@ -554,7 +558,7 @@ def test_admin_page_for_superusers_only(stack):
 
 def test_every_string_has_a_french_translation(tmp_path):
     sources = [
-        REPO / "crans_admin" / "doctor.py",
+        *sorted((REPO / "crans_admin" / "doctor").glob("*.py")),
         REPO / "crans_admin" / "admin" / "doctor.py",
         REPO / "crans_admin" / "management" / "commands" / "crans_doctor.py",
     ]
@@ -567,6 +571,39 @@ def test_missing_site(db, settings):
     settings.SITE_ID = 999
 
     assert_found(check("site"), Status.ERROR, "There is no Site #999", "crans_set_site")
+
+
+def test_settings_report_what_crans_system_checks_find(settings):
+    del settings.CRANS_SETTINGS_BASE
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+
+    (result,) = check("settings").results
+
+    assert result.status == Status.ERROR, result
+    assert "crans.E001, crans.E004" in result.finding.seen
+    assert [detail.partition(":")[0] for detail in result.finding.details] == [
+        "crans.E001",
+        "crans.E004",
+    ]
+    assert "SOCIALACCOUNT_PROVIDERS has no 'crans' entry" in result.finding.details[1]
+    assert "from crans_mailman_web_settings.production import *" in result.finding.fix
+    assert "Keep the SOCIALACCOUNT_PROVIDERS of Crans' settings." in result.finding.fix
+
+
+def test_archiver_cfg_missing_is_an_error_where_set_a_warning_by_default(
+    settings, tmp_path, monkeypatch
+):
+    chosen = tmp_path / "chosen" / "mailman-hyperkitty.cfg"
+    settings.CRANS_MAILMAN_HYPERKITTY_CFG = str(chosen)
+    set_but_missing = check("archiver")
+    debian = tmp_path / "debian" / "mailman-hyperkitty.cfg"
+    monkeypatch.setitem(DEFAULTS, "CRANS_MAILMAN_HYPERKITTY_CFG", str(debian))
+    del settings.CRANS_MAILMAN_HYPERKITTY_CFG
+    missing_by_default = check("archiver")
+
+    fix = "Set CRANS_MAILMAN_HYPERKITTY_CFG to the path of core's mailman-hyperkitty.cfg"
+    assert_found(set_but_missing, Status.ERROR, f"No {chosen}: the archiver's key", fix)
+    assert_found(missing_by_default, Status.WARNING, f"No {debian}: the archiver's key", fix)
 
 
 def test_debug_on_is_an_error(settings):

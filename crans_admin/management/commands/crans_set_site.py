@@ -11,13 +11,7 @@ from crans_admin.sites import InvalidSite, set_current_site
 
 
 class Command(BaseCommand):
-    help = (
-        "Set the domain and name of the Site that SITE_ID points at (created if missing), "
-        "by default to settings.CRANS_SITE_DOMAIN and CRANS_SITE_NAME. The Site keeps its id, "
-        "so the mail domains that django-mailman3 maps to it (MailDomain) stay mapped to it; "
-        "no MailDomain is created, changed or deleted. Running web processes keep the old "
-        "name in memory until they restart. Changes are logged to mailman-web's log file."
-    )
+    help = "Set the domain and name of the current Site (SITE_ID), keeping its mail domains."
 
     def add_arguments(self, parser):
         parser.add_argument(
