@@ -41,15 +41,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import logging
-import os
-import platform
 import random
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,9 +53,9 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-RESULTS = REPO / "benchmarks" / "results"
+import measuring
+from measuring import RESULTS, commit, load, machine, setup_django
+
 DOMAIN = "lists.example.org"
 GOAL = 0.33
 NEIGHBOUR_SIZE = 1000
@@ -89,16 +84,6 @@ class Timing:
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_SELF)
         return cls(wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
-
-
-def setup_django(local_dir: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crans_mailman_web_settings.test")
-    os.environ.setdefault("MAILMAN_WEB_LOCAL_DIR", local_dir)
-    import django
-
-    django.setup()
-    # The rename logs what it does: not the benchmark's output.
-    logging.getLogger("crans_admin").setLevel(logging.WARNING)
 
 
 def seed_list(local_part: str, size: int, random_words: random.Random) -> int:
@@ -167,8 +152,7 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
     """Median time of planning and committing renames back and forth of a ``size`` list."""
     from django.db import connection
 
-    from crans_admin.rename.plan import plan_rename
-    from crans_admin.rename.web import rename_web_rows
+    from crans_admin.rename import plan_rename, rename_web_rows
 
     local_part = f"list{size}"
     seed_list(local_part, size, random_words)
@@ -189,8 +173,7 @@ def time_database_part(size: int, random_words: random.Random, rounds: int) -> d
 
 def commit_rename(old: str, new: str) -> None:
     """The web database's part of a rename (the journal and the other steps aside)."""
-    from crans_admin.rename.plan import plan_rename
-    from crans_admin.rename.web import rename_web_rows
+    from crans_admin.rename import plan_rename, rename_web_rows
 
     plan = plan_rename(old, new, core_renamed_separately=True)
     rename_web_rows(plan, first_run=True, mark_done=lambda: None)
@@ -217,7 +200,7 @@ def time_reindex(
     """
     from django.core.management import call_command
 
-    from crans_admin.rename.search import reindex_list, reindex_renamed_list
+    from crans_admin.rename import reindex_list, reindex_renamed_list
     from devstack.search_index import index_contents, use_search_index
 
     neighbour = seed_list("neighbour", NEIGHBOUR_SIZE, random_words)
@@ -266,35 +249,7 @@ def time_reindex(
 
 
 def summary(timings: list[Timing], measure: str) -> dict[str, float]:
-    values = [getattr(timing, measure) for timing in timings]
-    return {
-        "min": min(values),
-        "median": statistics.median(values),
-        "max": max(values),
-    }
-
-
-def machine() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (postgres,) = cursor.fetchone()
-    return (
-        f"Python {platform.python_version()}, PostgreSQL {postgres}, "
-        f"{os.cpu_count()} CPU(s), {platform.machine()}, indexes on local disk"
-    )
-
-
-def load() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def commit() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    return result.stdout.strip() or "unknown"
+    return measuring.summary(getattr(timing, measure) for timing in timings)
 
 
 def report(
@@ -308,14 +263,14 @@ def report(
         "# rename_list benchmark",
         "",
         f"`benchmarks/rename_list.py`, {started['time']} UTC, commit {started['commit']}; "
-        f"{machine()}.",
+        f"{machine()}, indexes on local disk.",
         f"Load average (1, 5, 15 min) at the start {started['load']}, at the end {load()}; "
         f"the run took {duration / 60:.0f} min.",
         "Reproduce: `.ci/postgres .venv/bin/python benchmarks/rename_list.py`.",
     ]
     figures: dict[str, object] = {
         "time": started["time"],
-        "machine": machine(),
+        "machine": f"{machine()}, indexes on local disk",
         "load_start": started["load"],
         "load_end": load(),
         "duration_s": round(duration),

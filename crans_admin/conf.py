@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 # Core's database URL: a setting (the admin's renames) and, with the same name,
 # the environment variable that the rename_list command reads.
 CORE_DB_URL = "CRANS_MAILMAN_CORE_DB_URL"
+CORE_VAR_DIR = "CRANS_MAILMAN_CORE_VAR_DIR"
 
 DEFAULTS: dict[str, Any] = {
     # The current Site that `crans_set_site` sets (settings/crans.py: Crans' values).
@@ -26,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "CRANS_SITE_NAME": None,
     # Mailman core's side of the admin's renames (both, or neither).
     CORE_DB_URL: None,
-    "CRANS_MAILMAN_CORE_VAR_DIR": None,
+    CORE_VAR_DIR: None,
     # `mailman aliases` after a rename, and the Postfix map of renamed lists' addresses.
     "CRANS_MAILMAN_BIN": None,
     "CRANS_MAILMAN_ALIAS_MAP": None,
@@ -68,7 +69,7 @@ def crans_admin_settings() -> CransAdminSettings:
         site_domain=_text("CRANS_SITE_DOMAIN"),
         site_name=_text("CRANS_SITE_NAME"),
         core_db_url=_text(CORE_DB_URL),
-        core_var_dir=_path("CRANS_MAILMAN_CORE_VAR_DIR"),
+        core_var_dir=_path(CORE_VAR_DIR),
         mailman_bin=_text("CRANS_MAILMAN_BIN"),
         alias_map=_path("CRANS_MAILMAN_ALIAS_MAP"),
         hyperkitty_cfg=_path("CRANS_MAILMAN_HYPERKITTY_CFG"),

@@ -232,6 +232,13 @@ def test_a_web_only_rename_needs_to_be_told_that_core_is_renamed_apart(admin_cli
     errors = " ".join(response.context["form"].non_field_errors())
     assert "Cannot ask Mailman core's REST API" in errors
     assert "say that core is renamed separately" in errors
+    # The page has no field for core's side: the error names the settings, and the box.
+    assert (
+        "in the same run (the settings CRANS_MAILMAN_CORE_DB_URL and CRANS_MAILMAN_CORE_VAR_DIR)"
+        in errors
+    )
+    assert "(the box “Mailman core is renamed separately”)" in errors
+    assert "--core" not in errors
 
 
 def test_the_confirmation_holds_across_a_change_of_language(admin_client_csrf, archives, caplog):

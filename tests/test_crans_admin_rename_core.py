@@ -1,4 +1,4 @@
-"""Mailman core's side of rename_list (crans_admin.rename.core), against a real Mailman core 3.3.10.
+"""Mailman core's side of rename_list (crans_admin.rename.mailman_core), on a real core 3.3.10.
 
 A list is given members, owners, a moderator, a ban, a template (URL and file),
 a pending subscription, a held message and a bounce, through core's REST API
@@ -9,6 +9,7 @@ show everything under the new name and nothing under the old one.
 from __future__ import annotations
 
 import email
+import io
 import os
 import shutil
 import socket
@@ -25,17 +26,18 @@ from urllib.error import HTTPError
 import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
-from crans_admin.rename.core import (
+from crans_admin.conf import CORE_DB_URL
+from crans_admin.rename import MailmanCoreError, read_db_url
+from crans_admin.rename.mailman_core import (
     CONNECT_TIMEOUT,
-    CoreRenameError,
     CoreRenamePlan,
     FolderMove,
     RowUpdate,
     check_core_stopped,
     move_folders,
     plan_core_rename,
-    read_db_url,
     rename_core_rows,
     run_mailman_aliases,
     undo_core_rows,
@@ -370,13 +372,22 @@ def test_a_running_core_is_refused(stopped_core):
     core = stopped_core
     core.start()
     try:
-        with pytest.raises(CoreRenameError, match="REST API answers at"):
+        with pytest.raises(MailmanCoreError, match="REST API answers at"):
             plan(core, rest_url=core.rest_url)
-        with pytest.raises(CoreRenameError, match="master.pid exists"):
+        with pytest.raises(MailmanCoreError, match="master.pid exists"):
             plan(core)
+        # A dry run changes nothing: it plans, and says what the real run requires.
+        preview = plan(core, rest_url=core.rest_url, preview=True)
     finally:
         core.stop()
-    assert plan(core, rest_url=core.rest_url).old_list_id == OLD
+    assert preview.old_list_id == OLD
+    assert [obstacle.split(":")[0] for obstacle in preview.obstacles] == [
+        "Mailman core is running",
+        "Mailman core seems to be running",
+    ]
+    stopped = plan(core, rest_url=core.rest_url)
+    assert stopped.changes == preview.changes
+    assert stopped.obstacles == ()
 
 
 def test_a_running_core_is_renamed_with_force_only(stopped_core):
@@ -398,7 +409,7 @@ def test_queued_messages_of_the_list_are_refused_unless_forced(stopped_core, tmp
         assert plan(core).old_list_id == OLD  # another list's queued message is no obstacle
         injected = core.mailman("inject", "-q", "in", "-f", str(post), f"tresorier@{DOMAIN}")
         assert injected.returncode == 0, injected.stdout
-        with pytest.raises(CoreRenameError) as refused:
+        with pytest.raises(MailmanCoreError) as refused:
             plan(core)
         assert "1 queued file(s) for tresorier.lists.example.org" in str(refused.value)
         assert "queue/in/" in str(refused.value)
@@ -448,6 +459,11 @@ def test_dry_run_counts_every_change_and_changes_nothing(stopped_core, scheme):
     assert "subject_prefix '[Tresorier] ' -> '[Trésorerie] '" in lines
     assert "table member (list_id): 4 row(s)" in lines
     assert f"folder {core.var_dir / 'lists' / OLD} -> {core.var_dir / 'lists' / NEW}" in lines
+    # In French, every line is.
+    with translation.override("fr"):
+        french = renaming.describe()
+    assert [line for line, english in zip(french, lines, strict=True) if line == english] == []
+    assert "table pendedkeyvalue (valeur de list_id, _mod_listid, listid) : 4 ligne(s)" in french
     assert snapshot(core) == before
 
 
@@ -526,7 +542,7 @@ def test_a_taken_folder_stops_the_move_clearly(stopped_core):
     blocker.parent.mkdir(parents=True)
     blocker.write_text("taken")
     try:
-        with pytest.raises(CoreRenameError, match="cannot move: .* exists too"):
+        with pytest.raises(MailmanCoreError, match="cannot move: .* exists too"):
             move_folders(renaming.folder_moves)
     finally:
         shutil.rmtree(core.var_dir / "templates" / "lists" / NEW)
@@ -557,9 +573,9 @@ def test_a_taken_folder_stops_the_move_clearly(stopped_core):
 def test_names_that_cannot_be_used_are_refused(stopped_core, names, message):
     core = stopped_core
     before = snapshot(core)
-    with pytest.raises(CoreRenameError, match=message):
+    with pytest.raises(MailmanCoreError, match=message):
         plan(core, **names)
-    with pytest.raises(CoreRenameError, match=f"Mailman core has no list absent.{DOMAIN}"):
+    with pytest.raises(MailmanCoreError, match=f"Mailman core has no list absent.{DOMAIN}"):
         plan_core_rename(
             core.database_url, core.var_dir, old_list_id=f"absent.{DOMAIN}", **NEW_NAMES
         )
@@ -576,7 +592,7 @@ def test_rows_left_by_a_deleted_list_of_the_new_name_are_refused(stopped_core):
         )
     try:
         with pytest.raises(
-            CoreRenameError, match=r"still has rows that name .*template.context: 1"
+            MailmanCoreError, match=r"still has rows that name .*template.context: 1"
         ):
             plan(core)
     finally:
@@ -591,7 +607,7 @@ def test_a_taken_folder_is_refused(stopped_core):
     taken = core.var_dir / "lists" / NEW
     taken.mkdir()
     try:
-        with pytest.raises(CoreRenameError, match=f"folder {taken} already exists"):
+        with pytest.raises(MailmanCoreError, match=f"folder {taken} already exists"):
             plan(core)
     finally:
         taken.rmdir()
@@ -600,7 +616,7 @@ def test_a_taken_folder_is_refused(stopped_core):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("not a url", "Invalid Mailman core database URL 'not a url'"),
+        ("not a url", r"Invalid Mailman core database URL \(a URL that cannot be read\)"),
         ("mysql://mailman:secret@127.0.0.1/mailman", "Invalid Mailman core database URL"),
         ("postgresql://mailman:secret@127.0.0.1:5432", "Invalid Mailman core database URL"),
         ("sqlite:///relative/mailman.db", "Invalid Mailman core database URL"),
@@ -609,7 +625,7 @@ def test_a_taken_folder_is_refused(stopped_core):
     ],
 )
 def test_a_bad_database_url_is_refused_clearly(var_dir, url, message):
-    with pytest.raises(CoreRenameError, match=message) as refused:
+    with pytest.raises(MailmanCoreError, match=message) as refused:
         plan_core_rename(url, var_dir, old_list_id=OLD, **NEW_NAMES)
     assert "secret" not in str(refused.value)
 
@@ -617,7 +633,7 @@ def test_a_bad_database_url_is_refused_clearly(var_dir, url, message):
 def test_a_database_that_is_not_cores_is_refused(var_dir, tmp_path):
     other = tmp_path / "other.db"
     sqlite3.connect(other).close()
-    with pytest.raises(CoreRenameError, match="is it Mailman core's database"):
+    with pytest.raises(MailmanCoreError, match="is it Mailman core's database"):
         plan_core_rename(f"sqlite:///{other}", var_dir, old_list_id=OLD, **NEW_NAMES)
 
 
@@ -646,10 +662,10 @@ def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
     check_core_stopped(var_dir, None)
     zombie.wait()
     lock.write_text(f"{lock}|{socket.getfqdn()}|{os.getpid()}|1234")
-    with pytest.raises(CoreRenameError, match="master.lck exists"):
+    with pytest.raises(MailmanCoreError, match="master.lck exists"):
         check_core_stopped(var_dir, None)
     lock.write_text(f"{lock}|another-host.example.org|{gone.pid}|1234")
-    with pytest.raises(CoreRenameError, match="master.lck exists"):
+    with pytest.raises(MailmanCoreError, match="master.lck exists"):
         check_core_stopped(var_dir, None)
 
 
@@ -657,7 +673,7 @@ def test_a_master_left_by_a_killed_core_does_not_count(var_dir):
 def test_a_var_dir_that_is_not_cores_is_refused(tmp_path, typo):
     """CRANS_MAILMAN_CORE_VAR_DIR with a typo: refused before anything is planned."""
     (tmp_path / "not-core").mkdir()
-    with pytest.raises(CoreRenameError, match="not a folder|does not look like"):
+    with pytest.raises(MailmanCoreError, match="not a folder|does not look like"):
         plan_core_rename(
             "postgresql://mailman@127.0.0.1:1/mailman",
             tmp_path / typo,
@@ -674,7 +690,7 @@ def test_a_database_that_never_answers_times_out(var_dir):
     port = silent.getsockname()[1]
     began = time.monotonic()
     try:
-        with pytest.raises(CoreRenameError, match="Cannot open Mailman core's database"):
+        with pytest.raises(MailmanCoreError, match="Cannot open Mailman core's database"):
             plan_core_rename(
                 f"postgresql://mailman:secret@127.0.0.1:{port}/mailman",
                 var_dir,
@@ -702,12 +718,12 @@ def test_the_database_url_is_read_from_a_file(tmp_path, text, url):
     path = tmp_path / "core-db"
     path.write_text(text)
     assert read_db_url(path) == url
-    with pytest.raises(CoreRenameError, match="Cannot read"):
+    with pytest.raises(MailmanCoreError, match="Cannot read"):
         read_db_url(tmp_path / "absent")
 
 
 def test_mailman_aliases_failure_is_reported(tmp_path):
-    with pytest.raises(CoreRenameError, match="Cannot run"):
+    with pytest.raises(MailmanCoreError, match="Cannot run"):
         run_mailman_aliases(str(tmp_path / "no-mailman"))
 
 
@@ -730,7 +746,7 @@ def test_rename_list_command_renames_core_and_web(
     with pytest.raises(CommandError, match="core still serves tresorier.lists.crans.org"):
         call_command("rename_list", "tresorier@lists.crans.org", "tresorerie@lists.crans.org")
     # The URL comes from the environment: it never shows in /proc/PID/cmdline.
-    monkeypatch.setenv("CRANS_MAILMAN_CORE_DB_URL", core.database_url)
+    monkeypatch.setenv(CORE_DB_URL, core.database_url)
     with pytest.raises(CommandError, match="REST API answers"):
         call_command(
             "rename_list",
@@ -738,6 +754,25 @@ def test_rename_list_command_renames_core_and_web(
             "tresorerie@lists.crans.org",
             core_var_dir=core.var_dir,
         )
+    # A dry run changes nothing: it runs while core does, and says what the real run requires.
+    preview = io.StringIO()
+    call_command(
+        "rename_list",
+        "tresorier@lists.crans.org",
+        "tresorerie@lists.crans.org",
+        core_var_dir=core.var_dir,
+        dry_run=True,
+        stdout=preview,
+    )
+    shown = preview.getvalue()
+    assert "Mailman core: list tresorier.lists.crans.org -> tresorerie.lists.crans.org" in shown
+    assert (
+        f"Before the real run: Mailman core is running: its REST API answers at {core.rest_url}"
+        in (shown)
+    )
+    assert "Before the real run: Mailman core seems to be running: " in shown
+    assert MailingList.objects.get(pk=archives.tresorier.pk).name == "tresorier@lists.crans.org"
+    assert client.get_list("tresorier.lists.crans.org").list_name == "tresorier"
     core.stop()
     # `mailman aliases` (--mailman-bin) finds core's configuration as Mailman does.
     monkeypatch.setenv("MAILMAN_CONFIG_FILE", str(core.config_file))

@@ -37,8 +37,9 @@ from django.db import connection
 from hyperkitty import search_indexes
 from whoosh import index as whoosh_index
 
+from crans_admin.conf import CORE_DB_URL
 from crans_admin.models import ListRename
-from crans_admin.rename.journal import unfinished_renames
+from crans_admin.rename import unfinished_renames
 from devstack.core import MailmanCore, SMTPSink
 from devstack.postgresql import administer_postgresql, core_database
 from devstack.processes import free_port
@@ -168,7 +169,7 @@ class Runs:
             patch.setattr(django_settings, "HAYSTACK_CONNECTIONS", connections)
             patch.setattr(haystack.connections, "connections_info", connections)
             patch.setattr(search_indexes, "LISTNAME", None)
-            patch.setenv("CRANS_MAILMAN_CORE_DB_URL", self.core_url)
+            patch.setenv(CORE_DB_URL, self.core_url)
             haystack.connections.reload("default")
             try:
                 yield
@@ -196,7 +197,7 @@ class Runs:
             "PYTHONPATH": os.pathsep.join([str(self.tmp_path), str(REPO)]),
             "MAILMAN_WEB_LOCAL_DIR": str(self.tmp_path / "local"),
             "MAILMAN_WEB_DB_NAME": self.web_database,
-            "CRANS_MAILMAN_CORE_DB_URL": self.core_url,
+            CORE_DB_URL: self.core_url,
             "CRANS_RENAME_PAUSE_AFTER": point,
         }
         process = subprocess.Popen(

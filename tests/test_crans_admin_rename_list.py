@@ -11,16 +11,21 @@ from django.contrib.sites.models import Site
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 from django_mailman3.models import MailDomain
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 from whoosh import index as whoosh_index
 
-from crans_admin.rename.core import CoreOptions
-from crans_admin.rename.journal import unfinished_renames
-from crans_admin.rename.names import ListName, RenameError, parse_list_name
-from crans_admin.rename.plan import plan_rename
-from crans_admin.rename.steps import apply_rename
+from crans_admin.rename import (
+    CoreOptions,
+    ListName,
+    RenameError,
+    apply_rename,
+    parse_list_name,
+    plan_rename,
+    unfinished_renames,
+)
 from tests.fixtures.archives import (
     SEARCH_WORD,
     database_changes,
@@ -54,6 +59,21 @@ def search_page(client, list_name: str) -> int:
     response = client.get(reverse("hk_search"), {"q": SEARCH_WORD, "mlist": list_name})
     assert response.status_code == 200
     return response.context["emails"].paginator.count
+
+
+def template_of_the_new_list_id(name: str) -> None:
+    """A French template ``name`` of the list-id tresorerie (QuerySet: no call to core)."""
+    EmailTemplate.objects.bulk_create(
+        [
+            EmailTemplate(
+                name=name,
+                data="Autre",
+                language="fr",
+                context="list",
+                identifier="tresorerie.lists.crans.org",
+            )
+        ]
+    )
 
 
 @pytest.fixture
@@ -167,6 +187,26 @@ def test_dry_run_prints_every_change_and_changes_nothing(archives, client, attac
     ]
 
 
+def test_the_french_report_is_french_on_every_line(archives):
+    english = {"dry run": rename(OLD, NEW, "--dry-run"), "rename": rename(OLD, NEW)}
+    rename(NEW, OLD)
+    with translation.override("fr"):
+        french = {"dry run": rename(OLD, NEW, "--dry-run"), "rename": rename(OLD, NEW)}
+    for run, lines in french.items():
+        pairs = list(zip(lines.splitlines(), english[run].splitlines(), strict=True))
+        assert [line for line, other in pairs if line == other] == [], run
+    pk = archives.tresorier.pk
+    assert f"  hyperkitty_mailinglist #{pk} : name passe de '{OLD}' à '{NEW}'" in french["rename"]
+
+
+def test_a_web_only_rename_while_core_serves_the_list_says_how_to_rename_core(archives):
+    with pytest.raises(CommandError) as refused:
+        call_command("rename_list", OLD, NEW, stdout=io.StringIO())
+    assert "Cannot ask Mailman core's REST API" in str(refused.value)
+    assert "in the same run (--core-var-dir, with core's database URL)" in str(refused.value)
+    assert "(--core-renamed-separately)" in str(refused.value)
+
+
 def test_custom_subject_prefix_is_kept(archives):
     MailingList.objects.filter(pk=archives.tresorier.pk).update(subject_prefix="[Sous] ")
     output = rename(OLD, NEW)
@@ -204,17 +244,7 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
     # Between the plan and its application, someone gives the new list-id a template that
     # the renamed list's templates collide with: the template update, after the empty row
     # was merged and the list row renamed, fails on postorius' unique constraint.
-    EmailTemplate.objects.bulk_create(
-        [
-            EmailTemplate(
-                name="list:user:notice:welcome",
-                data="Autre",
-                language="fr",
-                context="list",
-                identifier="tresorerie.lists.crans.org",
-            )
-        ]
-    )
+    template_of_the_new_list_id("list:user:notice:welcome")
     before = snapshot_database()
     files = snapshot_folder(attachment_folder)
 
@@ -428,17 +458,7 @@ def test_web_commit_failure_after_core_commit_undoes_core(
 
 
 def test_templates_already_given_to_the_new_list_id_are_refused(archives):
-    EmailTemplate.objects.bulk_create(
-        [
-            EmailTemplate(
-                name="list:member:generic:footer",
-                data="Autre",
-                language="fr",
-                context="list",
-                identifier="tresorerie.lists.crans.org",
-            )
-        ]
-    )
+    template_of_the_new_list_id("list:member:generic:footer")
     before = snapshot_database()
     with pytest.raises(
         CommandError,
@@ -450,7 +470,7 @@ def test_templates_already_given_to_the_new_list_id_are_refused(archives):
 
 def test_a_search_index_update_that_fails_is_resumed(archives, search_index, monkeypatch):
     """The index is locked by another writer (hyperkitty's periodic job): resumed later."""
-    monkeypatch.setattr("crans_admin.rename.search.WRITER_LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr("crans_admin.rename.search_index.WRITER_LOCK_TIMEOUT", 0.5)
     other_writer = whoosh_index.open_dir(str(search_index)).writer()
     try:
         with pytest.raises(CommandError, match="stopped at the step search_index .*--resume"):

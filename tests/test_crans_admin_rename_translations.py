@@ -12,6 +12,7 @@ SOURCES = [
     APP / "models.py",
     APP / "management" / "commands" / "rename_list.py",
     *sorted((APP / "rename").glob("*.py")),
+    APP / "text.py",  # how a database is named in the rename's messages
 ]
 
 

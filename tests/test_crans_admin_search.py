@@ -9,14 +9,8 @@ from django.urls import reverse
 from haystack import connections
 from hyperkitty.models import Email, MailingList, Tag, Tagging
 
-from crans_admin.rename.plan import plan_rename
-from crans_admin.rename.search import (
-    XapianDocuments,
-    reindex_list,
-    reindex_renamed_list,
-    stored_documents,
-)
-from crans_admin.rename.web import rename_web_rows
+from crans_admin.rename import plan_rename, reindex_list, reindex_renamed_list, rename_web_rows
+from crans_admin.rename.search_index import XapianDocuments, stored_documents
 from devstack.search_index import ENGINES as SEARCH_ENGINES
 from devstack.search_index import index_contents, use_search_index
 from tests.conftest import REPO

@@ -1,20 +1,15 @@
 """The admin's "rename" page of an archived list: form, then dry-run report, then confirmation.
 
 It extends hyperkitty's ``MailingListAdmin`` (registered in its place), so
-everything hyperkitty offers stays. The rename is the
-one of ``mailman-web rename_list`` (:mod:`crans_admin.rename`). Mailman core's
-side is part of it when ``CRANS_MAILMAN_CORE_DB_URL`` and
-``CRANS_MAILMAN_CORE_VAR_DIR`` are set (core must then be stopped; the page
-never skips that check), ``mailman aliases`` runs afterwards when
-``CRANS_MAILMAN_BIN`` is set, and the Postfix map of old addresses is kept in
-``CRANS_MAILMAN_ALIAS_MAP`` when set. The list's change page shows its renames;
-an unfinished rename is resumed or rolled back with the command.
+everything hyperkitty offers stays. The rename is the one of ``mailman-web
+rename_list`` (:mod:`crans_admin.rename`). Mailman core's side is part of it
+when the settings name core's database and var dir
+(:func:`crans_admin.rename.settings_core_options`: core must then be stopped;
+the page never skips that check). The list's change page shows its renames; an
+unfinished rename is resumed or rolled back with the command.
 """
 
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,36 +21,21 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.admin import MailingListAdmin
 from hyperkitty.models import MailingList
 
-from ..rename.core import CoreOptions
-from ..rename.journal import history_of_list, unfinished_rename_of
-from ..rename.names import DISPLAY_NAME_MAX_LENGTH, NAME_MAX_LENGTH, RenameError
-from ..rename.plan import RenamePlan, plan_rename
-from ..rename.steps import apply_rename, plan_digest, unfinished_message
-
-
-def core_options() -> CoreOptions | None:
-    """Mailman core's side of renames from the settings, or None when they name none.
-
-    Checked (var dir, database within a timeout) with the plan, as for the command.
-    """
-    db_url = getattr(settings, "CRANS_MAILMAN_CORE_DB_URL", None)
-    var_dir = getattr(settings, "CRANS_MAILMAN_CORE_VAR_DIR", None)
-    if not db_url and not var_dir:
-        return None
-    if not db_url or not var_dir:
-        raise RenameError(
-            _(
-                "The settings give only one of CRANS_MAILMAN_CORE_DB_URL and "
-                "CRANS_MAILMAN_CORE_VAR_DIR: give both, or neither."
-            )
-        )
-    alias_map = getattr(settings, "CRANS_MAILMAN_ALIAS_MAP", None)
-    return CoreOptions(
-        db_url=db_url,
-        var_dir=Path(var_dir),
-        mailman_bin=getattr(settings, "CRANS_MAILMAN_BIN", None),
-        alias_map=Path(alias_map) if alias_map else None,
-    )
+from ..conf import CORE_DB_URL, CORE_VAR_DIR, crans_admin_settings
+from ..rename import (
+    DISPLAY_NAME_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    CoreServesOldName,
+    RenameError,
+    RenamePlan,
+    apply_rename,
+    history_of_list,
+    plan_digest,
+    plan_rename,
+    settings_core_options,
+    unfinished_message,
+    unfinished_rename_of,
+)
 
 
 class RenameListForm(forms.Form):
@@ -101,7 +81,7 @@ class RenameListForm(forms.Form):
         if unfinished is not None:
             raise forms.ValidationError(unfinished_message(unfinished), code="unfinished")
         try:
-            core = core_options()
+            core = settings_core_options()
             self.plan = plan_rename(
                 self.mailing_list.name,
                 cleaned_data["new_name"],
@@ -110,6 +90,14 @@ class RenameListForm(forms.Form):
                 core=core,
                 core_renamed_separately=core is None and cleaned_data["core_renamed_separately"],
             )
+        except CoreServesOldName as error:
+            # The page gives core's side through the settings, and has a box for the rest.
+            message = error.explained(
+                _("the settings %(db_url)s and %(var_dir)s")
+                % {"db_url": CORE_DB_URL, "var_dir": CORE_VAR_DIR},
+                _("the box “%(box)s”") % {"box": self.fields["core_renamed_separately"].label},
+            )
+            raise forms.ValidationError(message, code="refused") from error
         except RenameError as error:
             raise forms.ValidationError(str(error), code="refused") from error
         return cleaned_data
@@ -193,6 +181,6 @@ class CransMailingListAdmin(MailingListAdmin):
             "plan": plan,
             "report": plan.describe() if plan is not None else None,
             "digest": plan_digest(plan) if plan is not None else "",
-            "core_configured": bool(getattr(settings, "CRANS_MAILMAN_CORE_VAR_DIR", None)),
+            "core_configured": crans_admin_settings().core_var_dir is not None,
         }
         return TemplateResponse(request, "admin/crans_admin/rename_list.html", context)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from hyperkitty.models import MailingList
 
 # The doctor's one use of the rename (its journal of renames).
-from ..rename.journal import unfinished_renames
+from ..rename import unfinished_renames
 from .mailman import core_get
 from .registry import Finding, check, error, ok, warning
 

@@ -23,17 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import ListRename, ListRenameStep
+from .exceptions import UnfinishedRename
+from .redirects import forget_former_names
 
 PAUSE_VARIABLE = "CRANS_RENAME_PAUSE_AFTER"
 PAUSE_SECONDS = 24 * 3600
-
-
-class UnfinishedRename(Exception):
-    """Another rename of the list is unfinished: it must be resumed or rolled back first."""
-
-    def __init__(self, rename: ListRename):
-        super().__init__(rename)
-        self.rename = rename
 
 
 def pause_point(point: str) -> None:
@@ -91,7 +85,7 @@ def start(
         raise UnfinishedRename(pending)
     try:
         with transaction.atomic():
-            return ListRename.objects.create(
+            rename = ListRename.objects.create(
                 mailing_list_id=mailing_list_id,
                 old_name=old,
                 old_list_id=old_list_id,
@@ -102,6 +96,8 @@ def start(
             )
     except IntegrityError as error:  # another process started one meanwhile
         raise UnfinishedRename(unfinished_rename_of(mailing_list_id)) from error
+    forget_former_names()
+    return rename
 
 
 def done_steps(rename: ListRename) -> set[str]:
@@ -140,3 +136,4 @@ def finish(rename: ListRename, state: str, error: str = "") -> None:
     rename.error = error
     rename.finished_at = timezone.now() if state != ListRename.RUNNING else None
     rename.save(update_fields=["state", "error", "finished_at"])
+    forget_former_names()

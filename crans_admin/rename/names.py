@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django_mailman3.models import MailDomain
 from hyperkitty.models import MailingList
 
+from .exceptions import RenameError
+
 # Mailman core's default ``[mailman] listname_chars``, which ``create_list``
 # (mailman/app/lifecycle.py) applies to the local part, lowercased.
 LIST_NAME_CHARACTERS = re.compile(r"[-_.0-9a-z]+")
@@ -17,10 +19,6 @@ LIST_NAME_CHARACTERS = re.compile(r"[-_.0-9a-z]+")
 DOMAIN_LABEL = re.compile(r"[a-z0-9][-a-z0-9]*")
 NAME_MAX_LENGTH = MailingList._meta.get_field("name").max_length
 DISPLAY_NAME_MAX_LENGTH = MailingList._meta.get_field("display_name").max_length
-
-
-class RenameError(Exception):
-    """A reason to refuse or a failure of a rename; its message is shown as is."""
 
 
 @dataclass(frozen=True)

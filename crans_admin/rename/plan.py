@@ -8,7 +8,7 @@ the list by name: the row itself (``name``, ``list_id``, ``display_name``,
 and, outside the database, the attachment folder
 ``HYPERKITTY_ATTACHMENT_FOLDER/<domain>/<local part>`` and the search index
 (each email's document holds the list's posting address). Given Mailman core's
-database and var dir, :mod:`.core` plans core's side in the same plan.
+database and var dir, :mod:`.mailman_core` plans core's side in the same plan.
 
 :func:`plan_rename` checks everything and says what would change (a dry run
 stops there); :mod:`.steps` carries the plan out.
@@ -24,17 +24,12 @@ from django.utils.translation import gettext as _
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
 from postorius.models import EmailTemplate
 
-from .core import (
-    CoreOptions,
-    CoreRenameError,
-    CoreRenamePlan,
-    core_serves_list,
-    plan_core_rename,
-)
+from .core_options import CoreOptions
+from .exceptions import CoreServesOldName, MailmanCoreError, RenameError
+from .mailman_core import CoreRenamePlan, core_serves_list, plan_core_rename
 from .names import (
     DISPLAY_NAME_MAX_LENGTH,
     ListName,
-    RenameError,
     default_subject_prefix,
     known_domains,
     parse_list_name,
@@ -143,6 +138,11 @@ class RenamePlan:
         )
 
     @property
+    def obstacles(self) -> tuple[str, ...]:
+        """What the real run would refuse now (a preview while Mailman core runs)."""
+        return () if self.core is None else self.core.obstacles
+
+    @property
     def old_folder(self) -> Path | None:
         return _list_folder(self.attachment_folder, self.old)
 
@@ -154,7 +154,8 @@ class RenamePlan:
         """One line per change, phrased for a dry run and for the report alike."""
         row = f"hyperkitty_mailinglist #{self.mailing_list_id}"
         lines = [
-            f"{row}: {field} {old!r} -> {new!r}"
+            _("%(row)s: %(field)s %(old)r -> %(new)r")
+            % {"row": row, "field": field, "old": old, "new": new}
             for field, old, new in (
                 ("name", self.old.posting_address, self.new.posting_address),
                 ("list_id", self.old_list_id, self.new.list_id),
@@ -238,6 +239,7 @@ def plan_rename(
     allow_new_domain: bool = False,
     core: CoreOptions | None = None,
     core_renamed_separately: bool = False,
+    preview: bool = False,
 ) -> RenamePlan:
     """Check that ``old`` can become ``new`` and say what that changes; change nothing.
 
@@ -245,7 +247,9 @@ def plan_rename(
     defaults to the one Mailman derives from the new local part. Without
     ``core``, core's REST API is asked whether it serves the old list, and the
     rename refused if it does (or cannot be asked) unless
-    ``core_renamed_separately``. Raise ``RenameError`` for every reason to refuse.
+    ``core_renamed_separately``. Raise ``RenameError`` for every reason to refuse;
+    a ``preview`` (a dry run) plans while core runs, and its plan's
+    :attr:`~RenamePlan.obstacles` say what the real run will require.
     """
     domains = known_domains()
     mailing_list = _find_list(old)
@@ -295,22 +299,20 @@ def plan_rename(
         return replace(
             plan, core_serves_old=_check_core_serves_old(old_list_id, core_renamed_separately)
         )
-    try:
-        core_plan = plan_core_rename(
-            core.db_url,
-            core.var_dir,
-            old_list_id=old_list_id,
-            new_list_id=new_name.list_id,
-            new_list_name=new_name.local_part,
-            new_mail_host=new_name.domain,
-            new_display_name=new_display_name,
-            # Core applies it only while its own prefix is the default one.
-            new_subject_prefix=default_subject_prefix(new_display_name),
-            check_stopped=not core.force,
-            rest_url=settings.MAILMAN_REST_API_URL,
-        )
-    except CoreRenameError as error:
-        raise RenameError(str(error)) from error
+    core_plan = plan_core_rename(
+        core.db_url,
+        core.var_dir,
+        old_list_id=old_list_id,
+        new_list_id=new_name.list_id,
+        new_list_name=new_name.local_part,
+        new_mail_host=new_name.domain,
+        new_display_name=new_display_name,
+        # Core applies it only while its own prefix is the default one.
+        new_subject_prefix=default_subject_prefix(new_display_name),
+        check_stopped=not core.force,
+        rest_url=settings.MAILMAN_REST_API_URL,
+        preview=preview,
+    )
     return replace(plan, core=core_plan)
 
 
@@ -323,25 +325,12 @@ def _check_core_serves_old(old_list_id: str, core_renamed_separately: bool) -> b
             getattr(settings, "MAILMAN_REST_API_PASS", ""),
             old_list_id,
         )
-    except CoreRenameError as error:
+    except MailmanCoreError as error:
         if core_renamed_separately:
             return None
-        raise RenameError(
-            _(
-                "%(error)s Rename Mailman core's side in the same run (give core's database "
-                "and var dir), or say that core is renamed separately."
-            )
-            % {"error": error}
-        ) from error
+        raise CoreServesOldName(old_list_id, str(error)) from error
     if serves and not core_renamed_separately:
-        raise RenameError(
-            _(
-                "Mailman core still serves %(list)s (its REST API says so): rename core's side "
-                "in the same run (give core's database and var dir), or say that core is "
-                "renamed separately."
-            )
-            % {"list": old_list_id}
-        )
+        raise CoreServesOldName(old_list_id)
     return serves
 
 

@@ -14,10 +14,26 @@ page under that list's current name. Redirecting only a 404 means that:
 
 Private lists are redirected only for those who may read them (hyperkitty's
 rule), so that the new name of a private list is not given away.
+
+Most 404s name no former name (robots, typos, lists deleted long ago): those
+cost no query. Each process holds the journal's former names in memory, with
+the version of the journal they were read at; the version is in Django's cache
+(a short string: reading it is cheap). The journal forgets its version on each
+rename and rollback (:func:`forget_former_names`): every process sharing the
+cache (memcached, Redis, the database or file cache) reads the names again at
+its next 404. With a cache of each process's own (Django's default
+``LocMemCache``, mailman-web's default), a rename made in another process (the
+command, another worker) is seen when this process's version expires: within
+``FORMER_NAMES_TIMEOUT`` seconds, for one query per process each time.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
+from django.core.cache import caches
+from django.db import transaction
 from django.http import HttpResponsePermanentRedirect
 from hyperkitty.lib.view_helpers import is_mlist_authorized
 from hyperkitty.models import MailingList
@@ -31,11 +47,53 @@ LIST_ARGUMENTS = ("mlist_fqdn", "list_id")
 SEARCH_VIEW = "hk_search"
 SEARCH_ARGUMENT = "mlist"
 REDIRECTED_METHODS = ("GET", "HEAD")
+# The version of the journal's former names in the cache, and how long a
+# process may keep a version that nobody changed.
+CACHE_ALIAS = "default"
+FORMER_NAMES_VERSION_KEY = "crans_admin.rename.former_names_version"
+FORMER_NAMES_TIMEOUT = 10  # seconds
+
+
+@dataclass(frozen=True)
+class _FormerNames:
+    version: str
+    names: frozenset[str]
+
+
+_held = _FormerNames(version="", names=frozenset())
+
+
+def former_names() -> frozenset[str]:
+    """Every posting address and list-id that the journal knows a list bore before a rename."""
+    global _held
+    cache = caches[CACHE_ALIAS]
+    version = cache.get(FORMER_NAMES_VERSION_KEY)
+    if version is None:
+        # Set before the names are read: a change committed after this reading
+        # forgets this version.
+        cache.add(FORMER_NAMES_VERSION_KEY, uuid.uuid4().hex, FORMER_NAMES_TIMEOUT)
+        version = cache.get(FORMER_NAMES_VERSION_KEY)
+    if version is None or version != _held.version:
+        rows = ListRename.objects.values_list("old_name", "old_list_id")
+        _held = _FormerNames(version or "", frozenset(name for row in rows for name in row))
+    return _held.names
+
+
+def forget_former_names() -> None:
+    """Make every process read the former names again (the journal changed).
+
+    Now, for this process; and at the commit, for the processes that read the
+    journal before it.
+    """
+    caches[CACHE_ALIAS].delete(FORMER_NAMES_VERSION_KEY)
+    transaction.on_commit(lambda: caches[CACHE_ALIAS].delete(FORMER_NAMES_VERSION_KEY))
 
 
 def current_list(former_name: str) -> MailingList | None:
     """The list that bore ``former_name`` (posting address or list-id) and bears another now."""
     name = former_name.strip().lower()
+    if name not in former_names():
+        return None
     rename = (
         ListRename.objects.filter(old_name=name).first()
         or ListRename.objects.filter(old_list_id=name).first()

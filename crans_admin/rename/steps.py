@@ -1,10 +1,12 @@
 """The steps of a rename, run from the journal: rename, resume, roll back.
 
-With Mailman core's side: ``core_rows`` (core's database, and the old posting
-address as an acceptable alias), ``core_folders``, ``web_rows`` (the web
-database, one transaction with its journal row), ``web_folder`` (attachments),
-``aliases`` (the Postfix map of old addresses, ``mailman aliases``) and
-``search_index``. A web-only rename has the web steps only.
+Each step is a :class:`Step` that holds its change (``forwards``) and its undoing
+(``backwards``) side by side, as a migration operation does. With Mailman core's
+side: ``core_rows`` (core's database, and the old posting address as an
+acceptable alias), ``core_folders``, ``web_rows`` (the web database, one
+transaction with its journal row), ``web_folder`` (attachments), ``aliases``
+(the Postfix map of old addresses, ``mailman aliases``) and ``search_index``. A
+web-only rename has the web steps only.
 
 Every step first looks at what is done already, so running it again after an
 interruption finishes it, and undoing it twice is undoing it once. A step that
@@ -18,17 +20,19 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ..conf import CORE_DB_URL
 from ..models import ListRename, ListRenameStep
-from ..text import first_line, utc_minute
+from ..text import database_error, first_line
 from . import journal
 from .aliases import postfix_instructions, read_map, update_map, write_map
-from .core import (
-    CoreRenameError,
+from .exceptions import MailmanCoreError, RenameError, UnfinishedRename
+from .mailman_core import (
     check_core_stopped,
     move_folder,
     move_folders,
@@ -36,23 +40,11 @@ from .core import (
     run_mailman_aliases,
     undo_core_rows,
 )
-from .names import RenameError
 from .plan import RenamePlan
-from .search import Progress, reindex_renamed_list
-from .web import rename_web_rows, undo_web_rows
+from .search_index import Progress, reindex_renamed_list
+from .web_rows import rename_web_rows, undo_web_rows
 
 logger = logging.getLogger(__name__)
-
-CORE_STEPS = ("core_rows", "core_folders")
-WEB_STEPS = ("web_rows", "web_folder")
-STEPS = (*CORE_STEPS, *WEB_STEPS, "aliases", "search_index")
-
-
-def steps_of(plan: RenamePlan) -> tuple[str, ...]:
-    """The steps of ``plan``, in the order they run."""
-    if plan.core is None:
-        return (*WEB_STEPS, "search_index")
-    return STEPS
 
 
 def plan_digest(plan: RenamePlan) -> str:
@@ -112,6 +104,142 @@ class RenameReport:
         return _("Start Mailman core.")
 
 
+class Step:
+    """One step of a rename: its change and its undoing, each of which may run twice."""
+
+    name: ClassVar[str]
+    # It changes Mailman core's side, which must be stopped (unless forced).
+    changes_core: ClassVar[bool] = False
+    # It records itself as done, in the transaction of its change.
+    records_itself: ClassVar[bool] = False
+    # Failing on the first run leaves the rename unfinished, to be resumed,
+    # instead of undoing the steps before it.
+    resumed_after_failure: ClassVar[bool] = False
+    # Undone after every other step.
+    undone_last: ClassVar[bool] = False
+
+    def undo_data(self, run: _Run) -> dict:
+        """What undoing the step needs and only the step knows, taken before it runs."""
+        return {}
+
+    def forwards(self, run: _Run, record: ListRenameStep) -> None:
+        raise NotImplementedError
+
+    def backwards(self, run: _Run, record: ListRenameStep) -> None:
+        raise NotImplementedError
+
+
+class CoreRows(Step):
+    """Core's database: the list's rows, and its old posting address as an acceptable alias."""
+
+    name = "core_rows"
+    changes_core = True
+
+    def forwards(self, run, record):
+        rename_core_rows(run.plan.core)
+
+    def backwards(self, run, record):
+        undo_core_rows(run.plan.core)
+
+
+class CoreFolders(Step):
+    """Core's var dir: the list's folders."""
+
+    name = "core_folders"
+    changes_core = True
+
+    def forwards(self, run, record):
+        move_folders(run.plan.core.folder_moves)
+
+    def backwards(self, run, record):
+        move_folders(run.plan.core.reversed().folder_moves)
+
+
+class WebRows(Step):
+    """The web database: the list's row and its templates, with the step's journal row."""
+
+    name = "web_rows"
+    records_itself = True
+
+    def forwards(self, run, record):
+        rename_web_rows(
+            run.plan, first_run=run.first_run, mark_done=lambda: journal.step_done(record)
+        )
+
+    def backwards(self, run, record):
+        undo_web_rows(run.plan)
+
+
+class WebFolder(Step):
+    """The list's attachment folder, when it has one on disk."""
+
+    name = "web_folder"
+
+    def forwards(self, run, record):
+        if run.plan.attachments_on_disk:
+            move_folder(run.plan.old_folder, run.plan.new_folder)
+
+    def backwards(self, run, record):
+        if run.plan.attachments_on_disk:
+            move_folder(run.plan.new_folder, run.plan.old_folder)
+
+
+class Aliases(Step):
+    """The Postfix map of the old addresses, then ``mailman aliases``."""
+
+    name = "aliases"
+
+    def undo_data(self, run):
+        alias_map = run.plan.core_options.alias_map
+        return {} if alias_map is None else {"alias_map": read_map(alias_map)}
+
+    def forwards(self, run, record):
+        plan = run.plan
+        if plan.core_options.alias_map is not None:
+            update_map(
+                plan.core_options.alias_map, plan.old.posting_address, plan.new.posting_address
+            )
+        run.mailman_aliases()
+
+    def backwards(self, run, record):
+        if "alias_map" in record.data:
+            write_map(run.plan.core_options.alias_map, record.data["alias_map"])
+        run.mailman_aliases()
+
+
+class SearchIndex(Step):
+    """The search index: the list's documents, filed under its new address."""
+
+    name = "search_index"
+    resumed_after_failure = True
+    # Undoing it files the emails under the list's name then: the old one, once
+    # the other steps are undone.
+    undone_last = True
+
+    def forwards(self, run, record):
+        reindexed = reindex_renamed_list(
+            run.plan.mailing_list_id, run.plan.old.posting_address, progress=run.progress
+        )
+        run.report.reindexed = reindexed.emails
+        run.report.stale_documents = reindexed.stale_documents
+
+    def backwards(self, run, record):
+        reindex_renamed_list(run.plan.mailing_list_id, run.plan.new.posting_address)
+
+
+CORE_STEPS = (CoreRows(), CoreFolders())
+WEB_STEPS = (WebRows(), WebFolder())
+SEARCH_INDEX = SearchIndex()
+STEPS = (*CORE_STEPS, *WEB_STEPS, Aliases(), SEARCH_INDEX)
+
+
+def steps_of(plan: RenamePlan) -> tuple[Step, ...]:
+    """The steps of ``plan``, in the order they run."""
+    if plan.core is None:
+        return (*WEB_STEPS, SEARCH_INDEX)
+    return STEPS
+
+
 @dataclass
 class _Run:
     """One run of the steps of a journal entry."""
@@ -125,89 +253,40 @@ class _Run:
     def __post_init__(self):
         self.report = RenameReport(plan=self.plan, rename=self.rename)
 
-    # The steps, forwards.
-    def core_rows(self, step: ListRenameStep) -> None:
-        rename_core_rows(self.plan.core)
-
-    def core_folders(self, step: ListRenameStep) -> None:
-        move_folders(self.plan.core.folder_moves)
-
-    def web_rows(self, step: ListRenameStep) -> None:
-        rename_web_rows(
-            self.plan, first_run=self.first_run, mark_done=lambda: journal.step_done(step)
-        )
-
-    def web_folder(self, step: ListRenameStep) -> None:
-        if self.plan.attachments_on_disk:
-            move_folder(self.plan.old_folder, self.plan.new_folder)
-
-    def aliases(self, step: ListRenameStep) -> None:
-        options = self.plan.core_options
-        if options.alias_map is not None:
-            update_map(
-                options.alias_map, self.plan.old.posting_address, self.plan.new.posting_address
-            )
-        self._mailman_aliases()
-
-    def search_index(self, step: ListRenameStep) -> None:
-        reindexed = reindex_renamed_list(
-            self.plan.mailing_list_id, self.plan.old.posting_address, progress=self.progress
-        )
-        self.report.reindexed = reindexed.emails
-        self.report.stale_documents = reindexed.stale_documents
-
-    def data_for(self, name: str) -> dict:
-        """What undoing the step ``name`` needs, taken before it runs."""
-        if name == "aliases" and self.plan.core_options.alias_map is not None:
-            return {"alias_map": read_map(self.plan.core_options.alias_map)}
-        return {}
-
-    # The steps, backwards.
-    def undo(self, name: str) -> None:
-        plan = self.plan
-        if name == "core_rows":
-            undo_core_rows(plan.core)
-        elif name == "core_folders":
-            move_folders(plan.core.reversed().folder_moves)
-        elif name == "web_rows":
-            undo_web_rows(plan)
-        elif name == "web_folder":
-            if plan.attachments_on_disk:
-                move_folder(plan.new_folder, plan.old_folder)
-        elif name == "aliases":
-            step = self.rename.steps.filter(name=name).first()
-            if step is not None and "alias_map" in step.data:
-                write_map(plan.core_options.alias_map, step.data["alias_map"])
-            self._mailman_aliases()
-        elif name == "search_index":
-            reindex_renamed_list(plan.mailing_list_id, plan.new.posting_address)
-
-    def _mailman_aliases(self) -> None:
+    def mailman_aliases(self) -> None:
+        """Run ``mailman aliases`` when told where it is; a failure is reported, not raised."""
         mailman_bin = self.plan.core_options.mailman_bin
         if not mailman_bin:
             return
         try:
             self.report.aliases_output = run_mailman_aliases(mailman_bin)
-        except CoreRenameError as error:
-            logger.error("`mailman aliases` failed after renaming %s: %s", self.plan.old, error)
-            self.report.aliases_error = str(error)
+        except MailmanCoreError as error:
+            shown = self.shown(error)
+            logger.error("`mailman aliases` failed after renaming %s: %s", self.plan.old, shown)
+            self.report.aliases_error = shown
 
-    # Running them.
+    def shown(self, error: BaseException) -> str:
+        """The first line of ``error``, without the secrets of core's database URL."""
+        options = self.plan.core_options
+        if options is None or not options.db_url:
+            return first_line(error)
+        return database_error(error, options.db_url)
+
     def forwards(self) -> RenameReport:
         done = journal.done_steps(self.rename)
-        for name in steps_of(self.plan):
-            if name in done:
+        for step in steps_of(self.plan):
+            if step.name in done:
                 continue
-            step = journal.step_started(self.rename, name, self.data_for(name))
+            record = journal.step_started(self.rename, step.name, step.undo_data(self))
             try:
-                getattr(self, name)(step)
+                step.forwards(self, record)
             except Exception as error:
-                self.failed(name, error)
-            journal.pause_point(name)
-            if name != "web_rows":  # recorded in the web rows' transaction
-                journal.step_done(step)
-            journal.pause_point(f"{name}:done")
-            self.report.steps_run.append(name)
+                self.failed(step, error)
+            journal.pause_point(step.name)
+            if not step.records_itself:
+                journal.step_done(record)
+            journal.pause_point(f"{step.name}:done")
+            self.report.steps_run.append(step.name)
         journal.finish(self.rename, ListRename.DONE)
         with translation.override("en"):
             logger.info(
@@ -220,14 +299,15 @@ class _Run:
             )
         return self.report
 
-    def failed(self, name: str, failure: Exception) -> None:
+    def failed(self, step: Step, failure: Exception) -> None:
         """Undo the rename after a step failed on the first run; raise ``RenameError``."""
-        error = first_line(failure)
+        error = self.shown(failure)
+        name = step.name
         logger.error(
             "Renaming %s to %s: step %s failed: %s", self.plan.old, self.plan.new, name, error
         )
         journal.finish(self.rename, ListRename.RUNNING, f"{name}: {error}")
-        if not self.first_run or name == "search_index":
+        if not self.first_run or step.resumed_after_failure:
             raise RenameError(
                 _(
                     "Renaming %(old)s to %(new)s stopped at the step %(step)s (%(error)s). "
@@ -243,8 +323,9 @@ class _Run:
                 }
             ) from failure
         try:
-            self.backwards(upto=name)
-        except Exception as undo_error:
+            self.backwards(upto=step)
+        except Exception as undo_failure:
+            undo_error = self.shown(undo_failure)
             logger.critical(
                 "Undoing the failed rename #%d of %s failed: %s",
                 self.rename.pk,
@@ -262,7 +343,7 @@ class _Run:
                     "new": self.plan.new,
                     "step": name,
                     "error": error,
-                    "undo_error": first_line(undo_error),
+                    "undo_error": undo_error,
                     "id": self.rename.pk,
                 }
             ) from failure
@@ -274,23 +355,21 @@ class _Run:
             % {"old": self.plan.old, "new": self.plan.new, "step": name, "error": error}
         ) from failure
 
-    def backwards(self, upto: str | None = None) -> None:
+    def backwards(self, upto: Step | None = None) -> None:
         """Undo every step (up to ``upto`` included), the last first; then mark it rolled back."""
-        names = steps_of(self.plan)
+        steps = steps_of(self.plan)
         if upto is not None:
-            names = names[: names.index(upto) + 1]
+            steps = steps[: steps.index(upto) + 1]
         # A step changes nothing before its journal row is written: skip the others.
-        started = set(self.rename.steps.values_list("name", flat=True))
-        # The search index is undone last: it files the emails under the list's name then.
-        undone = [name for name in reversed(names) if name != "search_index"]
-        if "search_index" in names:
-            undone.append("search_index")
-        for name in undone:
-            if name not in started:
+        records = {record.name: record for record in self.rename.steps.all()}
+        undone = sorted(reversed(steps), key=lambda step: step.undone_last)
+        for step in undone:
+            record = records.get(step.name)
+            if record is None:
                 continue
-            self.undo(name)
-            journal.step_undone(self.rename, name)
-            journal.pause_point(f"undo:{name}")
+            step.backwards(self, record)
+            journal.step_undone(self.rename, step.name)
+            journal.pause_point(f"undo:{step.name}")
         journal.finish(self.rename, ListRename.ROLLED_BACK, self.rename.error)
         with translation.override("en"):
             logger.warning(
@@ -300,34 +379,17 @@ class _Run:
 
 def apply_rename(plan: RenamePlan, *, actor: str, progress: Progress | None = None) -> RenameReport:
     """Record ``plan`` in the journal, then carry it out; return what was done."""
-    try:
-        rename = journal.start(
-            mailing_list_id=plan.mailing_list_id,
-            old=plan.old.posting_address,
-            old_list_id=plan.old_list_id,
-            new=plan.new.posting_address,
-            new_list_id=plan.new.list_id,
-            plan=plan.to_data(),
-            actor=actor,
-        )
-    except journal.UnfinishedRename as unfinished:
-        raise RenameError(unfinished_message(unfinished.rename)) from unfinished
+    rename = journal.start(
+        mailing_list_id=plan.mailing_list_id,
+        old=plan.old.posting_address,
+        old_list_id=plan.old_list_id,
+        new=plan.new.posting_address,
+        new_list_id=plan.new.list_id,
+        plan=plan.to_data(),
+        actor=actor,
+    )
     journal.pause_point("started")
     return _Run(rename, plan, first_run=True, progress=progress).forwards()
-
-
-def unfinished_message(rename: ListRename) -> str:
-    return _(
-        "The rename #%(id)d of %(old)s to %(new)s (started %(when)s by %(actor)s) is "
-        "unfinished: resume it (`mailman-web rename_list --resume %(id)d`, or the same "
-        "command again) or roll it back (`--rollback %(id)d`) first."
-    ) % {
-        "id": rename.pk,
-        "old": rename.old_name,
-        "new": rename.new_name,
-        "when": utc_minute(rename.started_at),
-        "actor": rename.actor,
-    }
 
 
 def journal_plan(rename: ListRename, core_db_url: str | None) -> RenamePlan:
@@ -341,20 +403,18 @@ def journal_plan(rename: ListRename, core_db_url: str | None) -> RenamePlan:
                 "The rename #%(id)d changes Mailman core too: give core's database URL "
                 "(the %(variable)s environment variable or --core-db-file)."
             )
-            % {"id": rename.pk, "variable": "CRANS_MAILMAN_CORE_DB_URL"}
+            % {"id": rename.pk, "variable": CORE_DB_URL}
         )
     return plan
 
 
-def _check_core_side(run: _Run, names: tuple[str, ...]) -> None:
+def _check_core_side(run: _Run, steps: tuple[Step, ...]) -> None:
     """Before touching core's side again, check that core is stopped (unless forced)."""
     plan = run.plan
-    if plan.core is None or plan.core_options.force or not set(names) & set(CORE_STEPS):
+    if plan.core is None or plan.core_options.force:
         return
-    try:
+    if any(step.changes_core for step in steps):
         check_core_stopped(plan.core.var_dir, settings.MAILMAN_REST_API_URL)
-    except CoreRenameError as error:
-        raise RenameError(str(error)) from error
 
 
 def resume_rename(
@@ -362,7 +422,8 @@ def resume_rename(
 ) -> RenameReport:
     """Finish an unfinished rename from where it stopped."""
     run = _Run(rename, journal_plan(rename, core_db_url), first_run=False, progress=progress)
-    pending = tuple(name for name in steps_of(run.plan) if name not in journal.done_steps(rename))
+    done = journal.done_steps(rename)
+    pending = tuple(step for step in steps_of(run.plan) if step.name not in done)
     _check_core_side(run, pending)
     return run.forwards()
 
@@ -392,7 +453,7 @@ def check_no_unfinished_rename(*names: str) -> None:
     wanted = {name.strip().lower() for name in names}
     for rename in journal.unfinished_renames():
         if wanted & {rename.old_name, rename.old_list_id, rename.new_name, rename.new_list_id}:
-            raise RenameError(unfinished_message(rename))
+            raise UnfinishedRename(rename)
 
 
 def find_unfinished(rename_id: int | None) -> ListRename:

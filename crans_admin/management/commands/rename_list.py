@@ -1,20 +1,21 @@
 """Rename a mailing list on mailman-web's side, and on Mailman core's side if told where it is."""
 
-import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
-from crans_admin.rename.core import DB_URL_VARIABLE, CoreOptions, CoreRenameError, read_db_url
-from crans_admin.rename.journal import history
-from crans_admin.rename.names import RenameError
-from crans_admin.rename.plan import plan_rename
-from crans_admin.rename.steps import (
+from crans_admin.conf import CORE_DB_URL
+from crans_admin.rename import (
+    RenameError,
     apply_rename,
     check_no_unfinished_rename,
+    command_core_options,
+    command_db_url,
     find_unfinished,
+    history,
+    plan_rename,
     resume_rename,
     rollback_rename,
     unfinished_same_rename,
@@ -25,14 +26,7 @@ CORE_ONLY_OPTIONS = ("core_db_file", "force", "mailman_bin", "alias_map")
 
 
 class Command(BaseCommand):
-    help = (
-        "Rename a mailing list: its archives, templates, attachment folder and search index in "
-        "mailman-web and, with --core-var-dir, its rows and folders in Mailman core (which must "
-        "be stopped; core's database URL comes from the CRANS_MAILMAN_CORE_DB_URL environment "
-        "variable or --core-db-file). OLD and NEW are posting addresses (name@domain) or "
-        "list-ids (name.domain). Every rename is journaled: an interrupted one is finished by "
-        "running the same command again (or --resume) or undone with --rollback."
-    )
+    help = "Rename a mailing list in mailman-web and, with --core-var-dir, in Mailman core."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # No abbreviations: `--core-db URL` must not pass for --core-db-file.
@@ -67,7 +61,7 @@ class Command(BaseCommand):
             type=Path,
             help=(
                 "A file holding Mailman core's database URL, or core's mailman.cfg "
-                f"([database] url). Default: the {DB_URL_VARIABLE} environment variable."
+                f"([database] url). Default: the {CORE_DB_URL} environment variable."
             ),
         )
         parser.add_argument(
@@ -130,7 +124,7 @@ class Command(BaseCommand):
                 self.resume(pending, options)
                 return
             self.rename(options)
-        except (RenameError, CoreRenameError) as error:
+        except RenameError as error:
             raise CommandError(str(error)) from error
 
     def rename(self, options):
@@ -142,6 +136,7 @@ class Command(BaseCommand):
             allow_new_domain=options["new_domain"],
             core=self.core_options(options),
             core_renamed_separately=options["core_renamed_separately"],
+            preview=options["dry_run"],
         )
         verbosity = options["verbosity"]
         if options["dry_run"]:
@@ -151,6 +146,12 @@ class Command(BaseCommand):
                     % {"old": plan.old, "new": plan.new}
                 )
                 self.write_lines(plan.describe())
+                for obstacle in plan.obstacles:  # the real run refuses them
+                    self.stdout.write(
+                        self.style.WARNING(
+                            _("Before the real run: %(obstacle)s") % {"obstacle": obstacle}
+                        )
+                    )
             return
         report = apply_rename(
             plan, actor=command_actor("rename_list"), progress=self.progress(verbosity)
@@ -211,9 +212,7 @@ class Command(BaseCommand):
         return ", ".join(names) or _("nothing")
 
     def core_db_url(self, options):
-        if options["core_db_file"] is not None:
-            return read_db_url(options["core_db_file"])
-        return os.environ.get(DB_URL_VARIABLE) or None
+        return command_db_url(options["core_db_file"])
 
     def core_options(self, options):
         """Core's side, from --core-var-dir and the database URL (environment or file)."""
@@ -229,18 +228,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--core-renamed-separately and --core-var-dir exclude each other.")
             )
-        db_url = self.core_db_url(options)
-        if not db_url:
-            raise CommandError(
-                _(
-                    "Give Mailman core's database URL in the %(variable)s environment variable "
-                    "or in a file (--core-db-file), never on the command line."
-                )
-                % {"variable": DB_URL_VARIABLE}
-            )
-        return CoreOptions(
-            db_url=db_url,
-            var_dir=options["core_var_dir"],
+        return command_core_options(
+            options["core_var_dir"],
+            db_file=options["core_db_file"],
             force=options["force"],
             mailman_bin=options["mailman_bin"],
             alias_map=options["alias_map"],

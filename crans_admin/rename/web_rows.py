@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from hyperkitty.models import MailingList
 from postorius.models import EmailTemplate
 
-from .names import ListName, RenameError
+from .exceptions import RenameError
+from .names import ListName
 from .plan import RenamePlan, find_empty_row
 
 

@@ -36,7 +36,6 @@ REST API about a list, for the web-only renames.
 from __future__ import annotations
 
 import base64
-import configparser
 import json
 import os
 import socket
@@ -46,17 +45,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 from django.utils.translation import gettext as _
 
-from ..text import first_line
+from ..text import database_error, database_location
+from .exceptions import MailmanCoreError
 
-# pendedkeyvalue keys whose JSON value is the list-id.
+# pendedkeyvalue keys whose JSON value is the list-id, and how the plan names that column.
 PENDED_LIST_ID_KEYS = ("list_id", "_mod_listid", "listid")
+PENDED_COLUMNS = f"value of {', '.join(PENDED_LIST_ID_KEYS)}"
 # Folders of the var dir, besides the queues, where core keeps messages of a list.
 SPOOL_FOLDERS = ("queue", "archives/hyperkitty/spool")
 REST_TIMEOUT = 3  # seconds
@@ -68,67 +69,17 @@ QUEUE_FILES_SHOWN = 5
 LOCK_SEPARATOR = "|"
 # Folders that Mailman core creates in its var dir on its first start.
 VAR_DIR_FOLDERS = ("lists", "queue")
-# The environment variable that gives core's database URL (a URL on the command
-# line would be readable by every user in /proc/PID/cmdline).
-DB_URL_VARIABLE = "CRANS_MAILMAN_CORE_DB_URL"
-
-
-class CoreRenameError(Exception):
-    """A reason to refuse the core side of a rename; its message is shown as is."""
-
-
-@dataclass(frozen=True)
-class CoreOptions:
-    """Where Mailman core's side of a rename is, and what to do around it.
-
-    The command and the admin build it from what they are given; everything
-    in it is checked in one place, :func:`plan_core_rename`.
-    """
-
-    db_url: str
-    var_dir: Path
-    force: bool = False  # skip the check that core is stopped
-    mailman_bin: str | None = None  # run ``mailman aliases`` with it afterwards
-    alias_map: Path | None = None  # the Postfix map of the lists' old addresses
-
-
-def read_db_url(path: Path) -> str:
-    """Core's database URL from a file: the ``[database] url`` of a mailman.cfg, or the URL."""
-    try:
-        text = Path(path).read_text()
-    except OSError as error:
-        raise CoreRenameError(
-            _("Cannot read Mailman core's database URL from %(path)s: %(error)s")
-            % {"path": path, "error": error.strerror or error}
-        ) from error
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-        url = parser.get("database", "url", fallback="")
-    except configparser.Error:
-        url = ""
-    if not url:
-        url = next(
-            (line.strip() for line in text.splitlines() if line.strip() and line[0] not in "#;["),
-            "",
-        )
-    if not url:
-        raise CoreRenameError(
-            _("%(path)s holds no database URL (a URL, or a mailman.cfg with [database] url).")
-            % {"path": path}
-        )
-    return url
 
 
 def _check_var_dir(var_dir: Path) -> None:
-    """Raise ``CoreRenameError`` unless ``var_dir`` looks like Mailman core's var dir."""
+    """Raise ``MailmanCoreError`` unless ``var_dir`` looks like Mailman core's var dir."""
     if not var_dir.is_dir():
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Mailman core's var dir %(dir)s is not a folder.") % {"dir": var_dir}
         )
     missing = [name for name in VAR_DIR_FOLDERS if not (var_dir / name).is_dir()]
     if missing:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "%(dir)s does not look like Mailman core's var dir: it has no %(missing)s "
                 "folder (core creates them on its first start)."
@@ -148,9 +99,16 @@ class RowUpdate:
     def describe(self) -> str:
         return _("table %(table)s (%(columns)s): %(rows)d row(s)") % {
             "table": self.table,
-            "columns": self.columns,
+            "columns": shown_columns(self.columns),
             "rows": self.rows,
         }
+
+
+def shown_columns(columns: str) -> str:
+    """Columns of an update as reports show them (the plan's data keeps them in English)."""
+    if columns == PENDED_COLUMNS:
+        return _("value of %(keys)s") % {"keys": ", ".join(PENDED_LIST_ID_KEYS)}
+    return columns
 
 
 @dataclass(frozen=True)
@@ -171,7 +129,7 @@ class FolderMove:
 class CoreRenamePlan:
     """Everything the core side of a rename changes, checked by :func:`plan_core_rename`."""
 
-    db_url: str
+    db_url: str = field(repr=False)  # a secret: never shown
     var_dir: Path
     old_list_id: str
     new_list_id: str
@@ -187,6 +145,9 @@ class CoreRenamePlan:
     # The old posting address becomes one of the list's acceptable aliases (so
     # that replies to old threads are not held), unless it is one already.
     add_alias: bool = True
+    # What the real run would refuse now (core running, messages of the list
+    # queued): only a preview, a dry run, plans despite them.
+    obstacles: tuple[str, ...] = ()
 
     @property
     def old_posting_address(self) -> str:
@@ -233,9 +194,9 @@ class CoreRenamePlan:
     def to_data(self) -> dict:
         """The plan as JSON data, for the journal; without the database URL (a secret)."""
         data = {
-            field.name: getattr(self, field.name)
-            for field in fields(self)
-            if field.name not in ("db_url", "var_dir", "changes")
+            each.name: getattr(self, each.name)
+            for each in fields(self)
+            if each.name not in ("db_url", "var_dir", "changes", "obstacles")
         }
         data["var_dir"] = str(self.var_dir)
         data["changes"] = [
@@ -344,7 +305,7 @@ def _updates(plan: CoreRenamePlan) -> list[_Update]:
         _Update("template", "context", "context = %s", (new,), "context = %s", (old,)),
         _Update(
             "pendedkeyvalue",
-            f"value of {', '.join(PENDED_LIST_ID_KEYS)}",
+            PENDED_COLUMNS,
             "value = %s",
             (json.dumps(new),),
             f"key IN ({keys}) AND value = %s",
@@ -367,7 +328,7 @@ def _folder_moves(plan: CoreRenamePlan) -> tuple[FolderMove, ...]:
     moves = tuple(move for move in candidates if move.source.exists())
     for move in moves:
         if move.target.exists():
-            raise CoreRenameError(
+            raise MailmanCoreError(
                 _("Mailman core's folder %(folder)s already exists: the new name is taken.")
                 % {"folder": move.target}
             )
@@ -403,15 +364,6 @@ class _CoreDatabase:
         self.connection.close()
 
 
-def _redacted(db_url: str) -> str:
-    """``db_url`` without its password, to be shown."""
-    parts = urlsplit(db_url)
-    if parts.password is None:
-        return db_url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
     """Open core's database from the URL of its ``mailman.cfg`` (PostgreSQL or SQLite)."""
     parts = urlsplit(db_url)
@@ -431,49 +383,59 @@ def _connect(db_url: str, *, readonly: bool = False) -> _CoreDatabase:
             connection = sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT)
             return _CoreDatabase(connection, "?")
     except (psycopg2.Error, sqlite3.Error) as error:
-        raise CoreRenameError(
-            _("Cannot open Mailman core's database %(url)s: %(error)s")
-            % {"url": _redacted(db_url), "error": first_line(error)}
+        raise MailmanCoreError(
+            _("Cannot open Mailman core's database %(database)s: %(error)s")
+            % {"database": database_location(db_url), "error": database_error(error, db_url)}
         ) from error
-    raise CoreRenameError(
+    raise MailmanCoreError(
         _(
-            "Invalid Mailman core database URL %(url)r: expected "
+            "Invalid Mailman core database URL (%(database)s): expected "
             "postgresql://user:password@host:port/database (as in mailman.cfg) or "
             "sqlite:////absolute/path/mailman.db."
         )
-        % {"url": _redacted(db_url)}
+        % {"database": database_location(db_url)}
     )
 
 
 @contextmanager
 def _database_errors(db_url: str) -> Iterator[None]:
-    """Turn a database error of core's database into a ``CoreRenameError``."""
+    """Turn a database error of core's database into a ``MailmanCoreError``."""
     try:
         yield
     except (psycopg2.Error, sqlite3.Error) as error:
-        raise CoreRenameError(
-            _("Mailman core's database %(url)s: %(error)s (is it Mailman core's database?)")
-            % {"url": _redacted(db_url), "error": first_line(error)}
+        raise MailmanCoreError(
+            _("Mailman core's database %(database)s: %(error)s (is it Mailman core's database?)")
+            % {"database": database_location(db_url), "error": database_error(error, db_url)}
         ) from error
 
 
 def check_core_stopped(var_dir: Path, rest_url: str | None) -> None:
-    """Raise ``CoreRenameError`` unless core is stopped: REST silent, no live master.
+    """Raise ``MailmanCoreError`` unless core is stopped: REST silent, no live master."""
+    running = core_running(var_dir, rest_url)
+    if running:
+        raise MailmanCoreError(running[0])
+
+
+def core_running(var_dir: Path, rest_url: str | None) -> list[str]:
+    """Why Mailman core seems to run (its REST API answers, a live master); [] if stopped.
 
     A ``master.pid`` or ``master.lck`` left by a core that was killed names a
     process that no longer runs on this host: it does not count.
     """
-    if rest_url is not None:
-        _check_rest_silent(rest_url)
+    reasons = []
+    if rest_url is not None and (answering := _rest_answering(rest_url)) is not None:
+        reasons.append(answering)
     for path in (var_dir / "master.pid", var_dir / "locks" / "master.lck"):
         if path.exists() and not _stale(path):
-            raise CoreRenameError(
+            reasons.append(
                 _(
                     "Mailman core seems to be running: %(path)s exists. Stop it "
                     "(`mailman stop`) and rename again, or use --force if it is stopped."
                 )
                 % {"path": path}
             )
+            break  # the lock says it again
+    return reasons
 
 
 def _stale(path: Path) -> bool:
@@ -498,8 +460,8 @@ def _stale(path: Path) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def _check_rest_silent(rest_url: str) -> None:
-    """Raise ``CoreRenameError`` unless connections to core's REST API are refused."""
+def _rest_answering(rest_url: str) -> str | None:
+    """Why core seems to run, unless connections to its REST API are refused (None)."""
     try:
         urllib.request.urlopen(rest_url, timeout=REST_TIMEOUT).close()
     except urllib.error.HTTPError:
@@ -507,22 +469,18 @@ def _check_rest_silent(rest_url: str) -> None:
     except OSError as error:  # URLError, or a timeout while reading
         reason = getattr(error, "reason", error)
         if isinstance(reason, ConnectionRefusedError):
-            return
-        raise CoreRenameError(
-            _(
-                "Cannot tell whether Mailman core is stopped: its REST API %(url)s gave "
-                "%(error)s. Use --force if it is stopped."
-            )
-            % {"url": rest_url, "error": reason}
-        ) from error
-    raise CoreRenameError(
-        _("Mailman core is running: its REST API answers at %(url)s. Stop it and rename again.")
-        % {"url": rest_url}
-    )
+            return None
+        return _(
+            "Cannot tell whether Mailman core is stopped: its REST API %(url)s gave "
+            "%(error)s. Use --force if it is stopped."
+        ) % {"url": rest_url, "error": reason}
+    return _(
+        "Mailman core is running: its REST API answers at %(url)s. Stop it and rename again."
+    ) % {"url": rest_url}
 
 
 def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> bool:
-    """Whether core's REST API serves the list ``list_id``; raise ``CoreRenameError`` if unsure."""
+    """Whether core's REST API serves the list ``list_id``; raise ``MailmanCoreError`` if unsure."""
     request = urllib.request.Request(f"{rest_url.rstrip('/')}/3.1/lists/{list_id}")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
@@ -536,7 +494,7 @@ def core_serves_list(rest_url: str, user: str, password: str, list_id: str) -> b
         reason = getattr(error, "reason", error)
     else:
         return True
-    raise CoreRenameError(
+    raise MailmanCoreError(
         _("Cannot ask Mailman core's REST API %(url)s about %(list)s: %(error)s.")
         % {"url": rest_url, "list": list_id, "error": reason}
     )
@@ -558,17 +516,16 @@ def _queued_files(var_dir: Path, list_id: str) -> list[Path]:
     return found
 
 
-def _check_no_queued_messages(var_dir: Path, list_id: str) -> None:
+def _queued_messages(var_dir: Path, list_id: str) -> str | None:
+    """Why the list cannot be renamed while core holds queued messages of it, or None."""
     queued = _queued_files(var_dir, list_id)
-    if queued:
-        shown = ", ".join(str(path.relative_to(var_dir)) for path in queued[:QUEUE_FILES_SHOWN])
-        raise CoreRenameError(
-            _(
-                "Mailman core still has %(count)d queued file(s) for %(list)s in %(dir)s "
-                "(%(files)s): let core process them (or remove them), or use --force."
-            )
-            % {"count": len(queued), "list": list_id, "dir": var_dir, "files": shown}
-        )
+    if not queued:
+        return None
+    shown = ", ".join(str(path.relative_to(var_dir)) for path in queued[:QUEUE_FILES_SHOWN])
+    return _(
+        "Mailman core still has %(count)d queued file(s) for %(list)s in %(dir)s "
+        "(%(files)s): let core process them (or remove them), or use --force."
+    ) % {"count": len(queued), "list": list_id, "dir": var_dir, "files": shown}
 
 
 def plan_core_rename(
@@ -583,23 +540,27 @@ def plan_core_rename(
     new_subject_prefix: str | None,
     check_stopped: bool = True,
     rest_url: str | None = None,
+    preview: bool = False,
 ) -> CoreRenamePlan:
     """Check the core side of a rename and count what it changes; change nothing.
 
     ``new_subject_prefix`` is applied only while core's prefix is its default,
     ``[<display name>] ``; otherwise the plan keeps core's own.
-    Raise ``CoreRenameError``: core's database unreachable or bad URL, OLD not
+    Raise ``MailmanCoreError``: core's database unreachable or bad URL, OLD not
     in core, NEW already in core or its domain unknown to core, or, unless
     ``check_stopped`` is False (--force), core running (REST answering at
     ``rest_url``, a master pid or lock in ``var_dir``) or messages of the list
-    queued in ``var_dir``.
+    queued in ``var_dir``. A ``preview`` (a dry run, which changes nothing)
+    refuses none of these last ones: the plan's ``obstacles`` say them.
     """
     var_dir = Path(var_dir)
     _check_var_dir(var_dir)
     if old_list_id == new_list_id:
-        raise CoreRenameError(_("The list %(list)s already has this name.") % {"list": old_list_id})
+        raise MailmanCoreError(
+            _("The list %(list)s already has this name.") % {"list": old_list_id}
+        )
     if new_list_id != f"{new_list_name}.{new_mail_host}":
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("List-id %(list_id)s does not match %(name)s@%(host)s.")
             % {"list_id": new_list_id, "name": new_list_name, "host": new_mail_host}
         )
@@ -636,10 +597,13 @@ def plan_core_rename(
     finally:
         database.rollback()
         database.close()
+    obstacles: tuple[str, ...] = ()
     if check_stopped:
-        check_core_stopped(var_dir, rest_url)
-        _check_no_queued_messages(var_dir, old_list_id)
-    return replace(plan, changes=rows + _folder_moves(plan))
+        queued = _queued_messages(var_dir, old_list_id)
+        obstacles = (*core_running(var_dir, rest_url), *([queued] if queued else []))
+        if obstacles and not preview:
+            raise MailmanCoreError(obstacles[0])
+    return replace(plan, changes=rows + _folder_moves(plan), obstacles=obstacles)
 
 
 def _read_list(database: _CoreDatabase, list_id: str) -> tuple[str, str, str, str | None]:
@@ -650,27 +614,27 @@ def _read_list(database: _CoreDatabase, list_id: str) -> tuple[str, str, str, st
         (list_id,),
     )
     if row is None:
-        raise CoreRenameError(_("Mailman core has no list %(list)s.") % {"list": list_id})
+        raise MailmanCoreError(_("Mailman core has no list %(list)s.") % {"list": list_id})
     return row
 
 
 def _check_name_free(database: _CoreDatabase, list_id: str, list_name: str, mail_host: str):
-    """Raise ``CoreRenameError`` unless core can call a list ``list_name@mail_host``."""
+    """Raise ``MailmanCoreError`` unless core can call a list ``list_name@mail_host``."""
     taken = database.fetchone(
         "SELECT list_id FROM mailinglist WHERE list_id = %s OR (list_name = %s AND mail_host = %s)",
         (list_id, list_name, mail_host),
     )
     if taken is not None:
-        raise CoreRenameError(_("Mailman core already has a list %(list)s.") % {"list": list_id})
+        raise MailmanCoreError(_("Mailman core already has a list %(list)s.") % {"list": list_id})
     if database.fetchone("SELECT 1 FROM domain WHERE mail_host = %s", (mail_host,)) is None:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Mailman core has no domain %(domain)s: create it in core first.")
             % {"domain": mail_host}
         )
 
 
 def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
-    """Raise ``CoreRenameError`` if rows already name the new list-id.
+    """Raise ``MailmanCoreError`` if rows already name the new list-id.
 
     Deleting a list leaves its templates, bounce events and pending
     subscriptions behind; the renamed list would inherit them (two templates
@@ -679,12 +643,12 @@ def _check_no_leftovers(database: _CoreDatabase, plan: CoreRenamePlan) -> None:
     would select.
     """
     leftovers = [
-        f"{update.table}.{update.columns}: {count}"
+        f"{update.table}.{shown_columns(update.columns)}: {count}"
         for update in _updates(plan.reversed())[1:]  # [0]: mailinglist, checked already
         if (count := update.count(database))
     ]
     if leftovers:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _(
                 "Mailman core's database still has rows that name %(list)s, left by a "
                 "deleted list (%(rows)s): delete them first, or choose another name."
@@ -733,7 +697,7 @@ def _rename_rows(plan: CoreRenamePlan, *, alias: str) -> bool:
             if present == {plan.new_list_id}:
                 return False
             if present != {plan.old_list_id}:
-                raise CoreRenameError(
+                raise MailmanCoreError(
                     _(
                         "Mailman core's database holds %(found)s, where %(old)s or %(new)s "
                         "was expected: fix it by hand."
@@ -787,7 +751,7 @@ def move_folder(source: Path, target: Path) -> None:
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
     if target.exists():
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("%(source)s cannot move: %(target)s exists too. Fix it by hand.")
             % {"source": source, "target": target}
         )
@@ -806,11 +770,11 @@ def run_mailman_aliases(mailman_bin: str, config: str | Path | None = None) -> s
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     except OSError as error:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("Cannot run %(command)s: %(error)s") % {"command": mailman_bin, "error": error}
         ) from error
     if result.returncode != 0:
-        raise CoreRenameError(
+        raise MailmanCoreError(
             _("`%(command)s` failed (exit %(code)d): %(output)s")
             % {
                 "command": " ".join(command),
