@@ -67,6 +67,8 @@ HAYSTACK_CONNECTIONS = {
 }
 
 ADMINS = (("Mailman Suite Admin", "root@crans.org"),)
+# Not in Crans' file: the error reports mailed to ADMINS hide database URLs too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "crans_admin.error_reports.CransExceptionReporterFilter"
 
 ALLOWED_HOSTS = [
     "localhost",  # Archiving API from Mailman, keep it.

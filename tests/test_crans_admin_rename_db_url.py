@@ -234,3 +234,20 @@ def test_journal_errors_logs_and_history_name_the_database_by_its_location(
     rename.refresh_from_db()
     shown = [str(failed.value), rename.error, history.getvalue(), caplog.text, repr(plan)]
     assert [secrets_in(text) for text in shown] == [[]] * len(shown)
+
+
+def test_error_reports_hide_core_database_url(settings, rf):
+    """A 500 mail to ADMINS lists the settings and, under runserver, the environment."""
+    from django.views.debug import ExceptionReporter, get_exception_reporter_filter
+
+    url = "postgresql://mailman:Secret@127.0.0.1:5432/mailman"
+    settings.CRANS_MAILMAN_CORE_DB_URL = url
+    request = rf.get("/", CRANS_MAILMAN_CORE_DB_URL=url)
+    reporter_filter = get_exception_reporter_filter(request)
+    assert reporter_filter.get_safe_settings()["CRANS_MAILMAN_CORE_DB_URL"] != url
+    assert reporter_filter.get_safe_request_meta(request)["CRANS_MAILMAN_CORE_DB_URL"] != url
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as error:
+        report = ExceptionReporter(request, type(error), error, error.__traceback__)
+        assert "Secret" not in report.get_traceback_text()
