@@ -70,7 +70,9 @@ def unnormalised_accounts(using: str = DEFAULT_DB_ALIAS) -> list[SocialAccount]:
 
 def twins(uid: str, using: str = DEFAULT_DB_ALIAS) -> list[SocialAccount]:
     """The crans rows whose uid normalises to ``uid`` (its own row included), by id."""
-    candidates = crans_accounts(using).filter(Q(uid=uid) | ~Q(uid__regex=PLAIN_UID))
+    candidates = (
+        crans_accounts(using).filter(Q(uid=uid) | ~Q(uid__regex=PLAIN_UID)).select_related("user")
+    )
     return sorted(
         (account for account in candidates if normalise_uid(account.uid) == uid),
         key=lambda account: account.pk,
