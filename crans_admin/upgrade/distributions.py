@@ -36,16 +36,23 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def top_modules(distribution: Distribution) -> set[str]:
-    """The top-level modules a distribution owns: from its file list, else top_level.txt."""
-    modules = {Path(str(file)).parts[0] for file in distribution.files or []}
-    modules |= {
-        Path(name).stem
-        for name in list(modules)
-        if name.endswith(".py")  # a single-module distribution
-    }
+def owned_modules(distribution: Distribution, watched: set[str]) -> set[str]:
+    """Which of ``watched`` (top-level modules) a distribution owns.
+
+    Read from its file list as text (RECORD, or an egg's installed-files.txt)
+    and its top_level.txt: parsing every installed distribution's files would
+    cost a few hundred milliseconds at each start-up.
+    """
     top_level = distribution.read_text("top_level.txt") or ""
-    return modules | {line.strip() for line in top_level.splitlines() if line.strip()}
+    owned = {line.strip() for line in top_level.splitlines()} & watched
+    for listing in ("RECORD", "installed-files.txt"):
+        text = distribution.read_text(listing) or ""
+        for module in watched - owned:
+            if module in text and re.search(
+                rf"(^|[/\\]){re.escape(module)}([/\\]|\.py(,|$))", text, re.MULTILINE
+            ):
+                owned.add(module)
+    return owned
 
 
 def foreign_distributions(path: list[str] | None = None) -> list[ForeignDistribution]:
@@ -53,11 +60,10 @@ def foreign_distributions(path: list[str] | None = None) -> list[ForeignDistribu
     watched = {*BUNDLE_MODULES, *OLD_MODULES}
     found: dict[tuple[str, str], ForeignDistribution] = {}
     for distribution in distributions(**({"path": path} if path is not None else {})):
-        name = distribution.metadata["Name"] or "?"
-        if canonical(name) == DISTRIBUTION:
-            continue
-        owned = tuple(sorted(top_modules(distribution) & watched))
-        if owned:
+        owned = tuple(sorted(owned_modules(distribution, watched)))
+        # The name only now: parsing every distribution's METADATA is slow.
+        name = (distribution.metadata["Name"] or "?") if owned else ""
+        if owned and canonical(name) != DISTRIBUTION:
             location = str(distribution.locate_file(""))
             found[(canonical(name), location)] = ForeignDistribution(
                 name, distribution.version, owned, location
