@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import pickle
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -25,6 +28,8 @@ from django.utils.crypto import salted_hmac
 
 from crans_admin.superusers import AmbiguousUserError, find_users
 from crans_admin.upgrade import inspect_upgrade
+from crans_mailman_web_settings.platforms import DEBIAN, MAILMAN_WEB, log_file
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.usefixtures("silent_core")
 
@@ -188,3 +193,62 @@ def test_a_search_index_of_another_schema_is_to_rebuild(archives, search_index):
 
 def test_the_fresh_index_is_not_stale(archives):
     assert inspect_upgrade().index is None
+
+
+# The log file, MAILMAN_WEB_BASE_DIR set or not.
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "crans_mailman_web_settings.production",
+    **{
+        name: "x"
+        for name in (
+            "MAILMAN_WEB_SECRET_KEY",
+            "MAILMAN_REST_API_PASS",
+            "MAILMAN_ARCHIVER_KEY",
+            "MAILMAN_WEB_DB_PASSWORD",
+        )
+    },
+}
+
+
+def start_django(environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """Set Django up (logging configured) with the production settings, in a fresh interpreter."""
+    code = (
+        "import django\nfrom django.conf import settings\ndjango.setup()\n"
+        "print(settings.LOGGING['handlers']['file']['filename'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", **PRODUCTION, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_debian_logs_stay_in_var_log_whatever_the_base_dir():
+    for base_dir in ("/var/lib/mailman3/web", "/srv/web"):
+        assert log_file(DEBIAN, Path(base_dir)) == Path("/var/log/mailman3/web/mailman-web.log")
+    assert log_file(MAILMAN_WEB, Path("/srv/web")) == Path("/srv/web/logs/mailmanweb.log")
+
+
+def test_a_missing_log_folder_is_created(tmp_path):
+    """Before: every command died with "ValueError: Unable to configure handler 'file'"."""
+    started = start_django({"MAILMAN_WEB_BASE_DIR": str(tmp_path / "web")})
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == str(tmp_path / "web" / "logs" / "mailmanweb.log")
+    assert (tmp_path / "web" / "logs").is_dir()
+
+
+def test_a_log_folder_that_cannot_be_made_is_named(tmp_path):
+    (tmp_path / "web").write_text("a file where the folder should be")
+
+    started = start_django({"MAILMAN_WEB_BASE_DIR": str(tmp_path / "web")})
+
+    assert started.returncode != 0
+    assert f"The log folder {tmp_path / 'web' / 'logs'} does not exist and cannot be" in (
+        started.stderr
+    )
+    assert "Unable to configure handler" not in started.stderr

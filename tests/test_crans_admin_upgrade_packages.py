@@ -45,10 +45,11 @@ def wheel(root: Path, name: str, files: dict[str, str]) -> Path:
 
 
 def pip_install(prefix: Path, *wheels: Path) -> None:
+    # --ignore-installed: else pip would first uninstall the environment's own bundle.
     for path in wheels:  # one after the other, as they were installed over the years
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
-            + ["--prefix", str(prefix), str(path)],
+            + ["--ignore-installed", "--prefix", str(prefix), str(path)],
             check=True,
             capture_output=True,
             timeout=300,
