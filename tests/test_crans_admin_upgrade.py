@@ -252,3 +252,44 @@ def test_a_log_folder_that_cannot_be_made_is_named(tmp_path):
         started.stderr
     )
     assert "Unable to configure handler" not in started.stderr
+
+
+# The doctor's checks of what the old site left.
+
+
+def doctor(name: str):
+    from crans_admin.doctor import CHECKS
+
+    return CHECKS[name].function(CHECKS[name].timeout)
+
+
+def test_doctor_reports_old_uids_then_duplicates(archives):
+    from crans_admin.doctor import Status
+
+    assert doctor("old-uids").status == Status.OK
+    crans_row(archives.bob, "Bob")
+    finding = doctor("old-uids")
+    assert finding.status == Status.WARNING and "'Bob'" in finding.seen
+    crans_row(archives.alice, "BOB")
+    finding = doctor("old-uids")
+    assert finding.status == Status.ERROR and finding.details == ("bob: 'Bob', 'BOB'",)
+
+
+def test_doctor_reports_old_tasks_and_index(archives, search_index):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+    from whoosh.fields import ID, Schema
+    from whoosh.index import create_in
+
+    from crans_admin.doctor import Status
+
+    assert doctor("old-tasks").status == Status.OK
+    assert doctor("old-index").status == Status.OK
+    OrmQ.objects.create(key=Conf.PREFIX, payload=django22_payload({"id": "t"}))
+    for path in search_index.iterdir():
+        path.unlink()
+    create_in(str(search_index), Schema(id=ID(stored=True)))
+
+    assert doctor("old-tasks").status == Status.WARNING
+    finding = doctor("old-index")
+    assert finding.status == Status.ERROR and "rebuild_index" in finding.fix

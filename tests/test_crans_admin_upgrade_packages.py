@@ -147,3 +147,17 @@ def test_the_upgrade_lists_them_to_fix_by_hand(old_site, monkeypatch, db, capsys
 
 def test_an_installed_site_has_none(db):
     assert check_old_distributions() == [] and check_leftover_files() == []
+
+
+def test_the_doctor_reports_them(old_site, monkeypatch):
+    from crans_admin.doctor import CHECKS, Status
+
+    assert CHECKS["old-packages"].function(10).status == Status.OK
+    monkeypatch.syspath_prepend(old_site)
+
+    finding = CHECKS["old-packages"].function(10)
+
+    assert finding.status == Status.ERROR
+    assert "pip uninstall -y allauth-cas-crans django-allauth-cas mailman-crans-theme" in (
+        finding.fix
+    )
