@@ -293,3 +293,16 @@ def test_doctor_reports_old_tasks_and_index(archives, search_index):
     assert doctor("old-tasks").status == Status.WARNING
     finding = doctor("old-index")
     assert finding.status == Status.ERROR and "rebuild_index" in finding.fix
+
+
+def test_the_refusal_speaks_french(archives):
+    from django.utils import translation
+
+    crans_row(archives.bob, "Bob")
+    crans_row(archives.alice, "BOB")
+
+    with translation.override("fr"), pytest.raises(CommandError) as refused:
+        upgrade()
+
+    assert "Gardez un compte par membre" in str(refused.value)
+    assert "1 vote(s), 2 favori(s)" in str(refused.value)
