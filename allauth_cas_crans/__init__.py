@@ -13,6 +13,10 @@ Choices:
   or holding control characters is refused (error page). The new account's
   username is made of the CAS username: the characters Django accepts,
   lower-cased, cut to 140 characters; allauth makes it unique.
+- A row stored un-normalised by django-allauth-cas (``Bob``) is joined by
+  the member's next login (``uids.py``), whatever the process; two rows
+  that normalise to one uid stop the login on the error page, none picked
+  (``mailman-web crans_upgrade`` names them).
 - Which CAS addresses are verified: those of the domains in
   ``VERIFIED_EMAIL`` (default ``["crans.org"]``: Crans delivers
   ``<uid>@crans.org`` to the member ``<uid>``; exact domains, no subdomains).
