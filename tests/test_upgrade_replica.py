@@ -527,3 +527,81 @@ def wrong_order(
             yield found
     finally:
         remove(root)
+
+
+def normalised(state: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """``state`` with the CAS usernames as the bundle's provider reads them."""
+    cas = sorted((user, provider, uid.strip().lower()) for user, provider, uid in state["cas"])
+    return {**state, "cas": cas}
+
+
+def test_crans_upgrade_refuses_two_old_uids_of_one_member_naming_both(fresh, old_site):
+    alice = old_site["logged_in"]["alice"][0]
+    duplicate = next(row for row in fresh["refused"]["state"]["users"] if row[1] == "alice2")
+    for line in doc_commands("crans_upgrade --check"):
+        result = fresh["refused"][line]
+        assert result.returncode != 0, result.stdout
+        text = result.stdout + result.stderr
+        assert f"'alice' (id {alice}" in text, text
+        assert f"'alice2' (id {duplicate[0]}" in text, text
+        assert "Nothing was changed." in text or line.endswith("--check"), text
+    # Nothing changed, Bob's row included.
+    assert "Bob" in {uid for _, _, uid in fresh["refused"]["state"]["cas"]}
+
+
+@pytest.mark.parametrize("way", ["fresh", "in_place"])
+def test_crans_upgrade_then_the_docs_steps_run(way, request):
+    found = request.getfixturevalue(way)
+    for line in doc_commands("crans_upgrade --check") + doc_commands("mailman-web migrate"):
+        if line in found and "crans_doctor" not in line:
+            result = found[line]
+            assert result.returncode == 0, f"{line}:\n{result.stdout}\n{result.stderr}"
+    assert "Bob" in found["mailman-web crans_upgrade --check"].stdout
+    assert "Nothing left of the old site to fix." in found["second run"].stdout
+
+
+@pytest.mark.parametrize("way", ["fresh", "in_place"])
+def test_every_member_lands_in_their_account_with_their_data(way, request, old_site):
+    found = request.getfixturevalue(way)
+    assert found["logged in"] == {
+        "alice": old_site["logged_in"]["alice"],
+        "Bob": old_site["logged_in"]["Bob"],
+        "carol": old_site["logged_in"]["carol"],
+    }
+    before, after = normalised(old_site["state"]), found["state"]
+    assert after["users"] == before["users"]  # no second account
+    assert after["cas"] == before["cas"]
+    assert after["votes"] == before["votes"]
+    assert after["favorites"] == before["favorites"]
+    assert after["addresses"] == before["addresses"]
+    assert CAROL_SECOND in found["addresses page"]
+
+
+@pytest.mark.parametrize("way", ["fresh", "in_place"])
+def test_crans_doctor_is_green_but_what_the_docs_rebuild(way, request):
+    result = request.getfixturevalue(way)["mailman-web crans_doctor"]
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+
+
+def test_removing_the_old_packages_first_leaves_the_bundle_whole(in_place):
+    assert in_place["missing after install"] == []
+    assert in_place["missing after clean-up"] == []
+
+
+def test_the_bundle_over_the_old_packages_is_stopped_by_the_system_check(wrong_order):
+    assert "Successfully installed" in wrong_order["install"]
+    check = wrong_order["check"]
+    assert check.returncode == 1
+    assert "crans.E008" in check.stderr
+    for name in OLD_DISTRIBUTIONS:
+        assert name in check.stderr
+    assert "pip uninstall" in check.stderr
+
+
+def test_following_the_system_check_gives_the_bundle_back_whole(wrong_order):
+    # The uninstall the check names deletes the bundle's files of the same names, as it
+    # warns; the reinstall it names brings them back.
+    assert wrong_order["missing after the uninstall"]
+    assert wrong_order["missing after the reinstall"] == []
+    check = wrong_order["check after"]
+    assert check.returncode == 0, check.stderr

@@ -19,8 +19,13 @@ for number in range(1, 4):
     message.set_content(f"Ordre du jour {number}")
     add_to_list("membres@lists.crans.org", message)
 
-alice, bob, carol = (User.objects.get(username=name) for name in ("alice", "Bob", "carol"))
-first, second = (Email.objects.get(message_id=f"replica-{n}@crans.org") for n in (1, 2))
+# (No generator expressions: ``shell`` runs this with exec(), whose comprehensions
+# do not see the script's names.)
+alice = User.objects.get(username="alice")
+bob = User.objects.get(username="Bob")
+carol = User.objects.get(username="carol")
+first = Email.objects.get(message_id="replica-1@crans.org")
+second = Email.objects.get(message_id="replica-2@crans.org")
 Vote.objects.create(email=first, user=alice, value=1)
 Vote.objects.create(email=first, user=bob, value=-1)
 Vote.objects.create(email=second, user=bob, value=1)
