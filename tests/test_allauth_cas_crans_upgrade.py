@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -19,6 +18,7 @@ from allauth_cas_crans.provider import CransProvider
 from allauth_cas_crans.uids import DuplicateAccounts, cas_attributes, normalise_uid
 from devstack.cas_server import CasUser
 from tests.fixtures.cas_server import Browser, assert_error_page, local_account, log_in_locally
+from tests.fixtures.members import allauth_cas_extra_data, crans_member
 
 User = get_user_model()
 pytestmark = pytest.mark.usefixtures("crans_cas")
@@ -29,17 +29,8 @@ DUPLICATE = str(DuplicateAccounts.message)
 
 def old_member(username: str, uid: str, email: str) -> User:
     """An account as django-allauth-cas 1.0.0 left it: the CAS user as returned, old extra_data."""
-    user = User.objects.create_user(username, email)
-    user.set_unusable_password()
-    user.save()
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    SocialAccount.objects.create(
-        user=user,
-        provider="crans",
-        uid=uid,
-        extra_data={"email": email, "first_name": "Bob", "uid": uid},
-    )
-    return user
+    extra_data = allauth_cas_extra_data(uid, {"email": email, "first_name": "Bob"})
+    return crans_member(uid, email, username=username, extra_data=extra_data)
 
 
 def test_first_login_joins_the_old_unnormalised_row(site, cas_member):

@@ -30,15 +30,14 @@ from crans_admin.superusers import AmbiguousUserError, find_users
 from crans_admin.upgrade import inspect_upgrade
 from crans_mailman_web_settings.platforms import DEBIAN, MAILMAN_WEB, log_file
 from tests.conftest import REPO
+from tests.fixtures.members import allauth_cas_extra_data, connect
 
 pytestmark = pytest.mark.usefixtures("silent_core")
 
 
 def crans_row(user, uid: str) -> SocialAccount:
     """A row as django-allauth-cas 1.0.0 stored it."""
-    return SocialAccount.objects.create(
-        user=user, provider="crans", uid=uid, extra_data={"mail": user.email, "uid": uid}
-    )
+    return connect(user, uid, allauth_cas_extra_data(uid, {"mail": user.email}))
 
 
 def upgrade(*args: str) -> str:

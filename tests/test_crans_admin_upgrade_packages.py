@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import subprocess
 import sys
 import sysconfig
 import zipfile
@@ -21,6 +20,7 @@ from django.core.management.base import SystemCheckError
 
 from crans_admin.checks import check_leftover_files, check_old_distributions
 from crans_admin.upgrade import foreign_distributions, leftover_files, uninstall_command
+from tests.fixtures.commands import run
 
 
 def wheel(root: Path, name: str, files: dict[str, str]) -> Path:
@@ -47,12 +47,18 @@ def wheel(root: Path, name: str, files: dict[str, str]) -> Path:
 def pip_install(prefix: Path, *wheels: Path) -> None:
     # --ignore-installed: else pip would first uninstall the environment's own bundle.
     for path in wheels:  # one after the other, as they were installed over the years
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
-            + ["--ignore-installed", "--prefix", str(prefix), str(path)],
-            check=True,
-            capture_output=True,
-            timeout=300,
+        run(
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            "--prefix",
+            str(prefix),
+            str(path),
         )
 
 

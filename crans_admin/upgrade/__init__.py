@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -185,6 +185,19 @@ def apply_upgrade(*, dry_run: bool = False) -> UpgradeChanges:
     Raises ``DuplicateMembersError`` (nothing changed) when old uids of several
     accounts normalise to one member's.
     """
+    try:
+        return _apply_upgrade(dry_run)
+    except IntegrityError as error:  # a member's login made their row meanwhile
+        raise UpgradeError(
+            _(
+                "A CAS account changed while crans_upgrade ran (%(error)s): nothing was "
+                "changed. Stop the site and run it again."
+            )
+            % {"error": str(error).splitlines()[0]}
+        ) from error
+
+
+def _apply_upgrade(dry_run: bool) -> UpgradeChanges:
     with transaction.atomic():
         report = inspect_upgrade()
         if report.uids.duplicates:
