@@ -138,7 +138,8 @@ def unmount_under(folder: Path) -> None:
 def remove(root: Path) -> None:
     """Remove an unpacked root filesystem, nothing mounted inside it any more."""
     unmount_under(root)
-    shutil.rmtree(root)
+    # rm's C loop, about twice shutil.rmtree's speed on a root filesystem's many small files.
+    checked(subprocess.run(["rm", "-rf", "--one-file-system", str(root)], capture_output=True))
 
 
 def make_wheels(folder: Path, sources: Sequence[Path], downloads: Sequence[str] = ()) -> Path:

@@ -427,6 +427,8 @@ def upgrade_and_log_in(debian: Debian, database: Database, log: Path) -> dict:
         browsers = {member.username: log_in(site, member) for member in MEMBERS}
         found["addresses page"] = browsers["carol"].get("/accounts/email/").text
     found["logged in"] = session_users(debian, browsers)
+    doctor = mailman_web(debian, "mailman-web crans_doctor --json")
+    found["doctor"] = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
     found["state"] = database.state()
     return found
 
@@ -440,7 +442,9 @@ def fresh_database(old_site) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory, old_site, new_wheels, fresh_database, replica_cas) -> Iterator[dict]:
+def fresh(
+    tmp_path_factory, old_site, old_wheels, new_wheels, fresh_database, replica_cas
+) -> Iterator[dict]:
     """(a) A new Debian 13 root filesystem, the dump restored into a new database."""
     folder = tmp_path_factory.mktemp("trixie-fresh")
     root = debian_root(folder / "root")
@@ -457,7 +461,11 @@ def fresh(tmp_path_factory, old_site, new_wheels, fresh_database, replica_cas) -
             }
             refused["state"] = duplicate.state()
             found = upgrade_and_log_in(debian, fresh_database, folder / "runserver.log")
-            yield {"debian": debian, "refused": refused, **found}
+            # Then, on the same root filesystem, the order docs/upgrade.md warns against.
+            copy_wheels(root, old_wheels)
+            found["wrong order"] = the_wrong_order(debian, new_wheels)
+        remove(root)
+        yield {"refused": refused, **found}
     finally:
         remove(root)
 
@@ -490,49 +498,38 @@ def in_place(
             checked_in(debian, "sh", "-c", " ".join(cleanup.split()))
             left = sorted(path.name for path in (root / old_packages / "dist-packages").iterdir())
             found = upgrade_and_log_in(debian, old_database, folder / "runserver.log")
-            yield {
-                "debian": debian,
+            found = {
                 "missing after install": missing,
                 "missing after clean-up": missing_bundle_files(debian),
                 "left in python3.9": left,
                 **found,
             }
+        remove(root)
+        yield found
     finally:
         remove(root)
+
+
+def the_wrong_order(debian: Debian, wheels: Path) -> dict:
+    """(c) The old packages back, the bundle installed over them; what the check says."""
+    install_old_packages(debian)
+    wheel = next(wheels.glob("crans_mailman_web-*.whl")).name
+    reinstall = ["python3", "-m", "pip", "install", "--break-system-packages"]
+    reinstall += ["--force-reinstall", "--no-deps", f"/tmp/wheels/{wheel}"]
+    found = {"install": checked_in(debian, *reinstall).stdout}
+    found["check"] = mailman_web(debian, "mailman-web check")
+    hint = re.search(r"Run `(pip uninstall [^`]+)`", found["check"].stderr)
+    command = hint.group(1) if hint else "pip uninstall -y " + " ".join(OLD_DISTRIBUTIONS)
+    found["uninstall"] = checked_in(debian, "sh", "-c", f"{command} --break-system-packages")
+    checked_in(debian, *reinstall)
+    found["missing after the reinstall"] = missing_bundle_files(debian)
+    found["check after"] = mailman_web(debian, "mailman-web check")
+    return found
 
 
 @pytest.fixture(scope="module")
-def wrong_order(
-    tmp_path_factory, old_wheels, new_wheels, old_database, replica_cas
-) -> Iterator[dict]:
-    """(c) The bundle installed over the old packages, then what the system check says."""
-    folder = tmp_path_factory.mktemp("trixie-wrong-order")
-    root = debian_root(folder / "root")
-    debian = Debian(root, {**SECRETS, **old_database.env}, "")
-    try:
-        with mounted_proc(root):
-            copy_wheels(root, old_wheels)
-            copy_wheels(root, new_wheels)
-            install_old_packages(debian)
-            new_settings(root, replica_cas)
-            found = {"install": install_bundle(debian)}
-            found["check"] = mailman_web(debian, "mailman-web check")
-            found["missing over the old packages"] = missing_bundle_files(debian)
-            hint = re.search(r"Run `(pip uninstall [^`]+)`", found["check"].stderr)
-            command = hint.group(1) if hint else "pip uninstall -y " + " ".join(OLD_DISTRIBUTIONS)
-            found["uninstall"] = checked_in(
-                debian, "sh", "-c", f"{command} -y --break-system-packages"
-            )
-            found["missing after the uninstall"] = missing_bundle_files(debian)
-            wheel = next(new_wheels.glob("crans_mailman_web-*.whl")).name
-            reinstall = ["python3", "-m", "pip", "install", "--break-system-packages"]
-            reinstall += ["--force-reinstall", "--no-deps", f"/tmp/wheels/{wheel}"]
-            checked_in(debian, *reinstall)
-            found["missing after the reinstall"] = missing_bundle_files(debian)
-            found["check after"] = mailman_web(debian, "mailman-web check")
-            yield found
-    finally:
-        remove(root)
+def wrong_order(fresh) -> dict:
+    return fresh["wrong order"]
 
 
 def normalised(state: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
@@ -583,10 +580,20 @@ def test_every_member_lands_in_their_account_with_their_data(way, request, old_s
     assert CAROL_SECOND in found["addresses page"]
 
 
+# crans_doctor's checks that need what the replica has not: Mailman core (core, lists,
+# archiver), an SMTP server, django-q's cluster running (tasks), Crans' Site and host
+# (site, crans_set_site is not an upgrade step), https (deploy) and Crans' CAS (cas).
+NO_PEER_IN_THE_REPLICA = {"core", "lists", "archiver", "smtp", "tasks", "site", "deploy", "cas"}
+
+
 @pytest.mark.parametrize("way", ["fresh", "in_place"])
-def test_crans_doctor_is_green_but_what_the_docs_rebuild(way, request):
-    result = request.getfixturevalue(way)["mailman-web crans_doctor"]
-    assert result.returncode == 0, result.stdout
+def test_crans_doctor_is_green_after_the_steps(way, request):
+    doctor = request.getfixturevalue(way)["doctor"]
+    upgrade = {"old-packages", "old-uids", "old-tasks", "old-index"}
+    rebuilt = {"database", "settings", "static", "compress", "translations", "search"}
+    assert upgrade | rebuilt <= set(doctor)
+    not_ok = {name: check for name, check in doctor.items() if check["status"] != "ok"}
+    assert set(not_ok) <= NO_PEER_IN_THE_REPLICA, not_ok
 
 
 def test_removing_the_old_packages_first_leaves_the_bundle_whole(in_place):
@@ -607,10 +614,9 @@ def test_the_bundle_over_the_old_packages_is_stopped_by_the_system_check(wrong_o
 
 
 def test_following_the_system_check_gives_the_bundle_back_whole(wrong_order):
-    # The uninstall the check names deletes the bundle's files of the same names, as it
-    # warns; the reinstall it names brings them back.
-    uninstall = wrong_order["uninstall"]
-    assert wrong_order["missing after the uninstall"], (uninstall.args, uninstall.stdout)
+    # The uninstall the check names may delete the bundle's files of the same names (as it
+    # warns); the reinstall it names then gives the whole bundle back.
+    assert "Successfully uninstalled mailman-crans-theme" in wrong_order["uninstall"].stdout
     assert wrong_order["missing after the reinstall"] == []
     check = wrong_order["check after"]
     assert check.returncode == 0, check.stderr
