@@ -13,6 +13,15 @@ from .environment import secret, setting
 SECRET_KEY = secret("MAILMAN_WEB_SECRET_KEY")
 MAILMAN_REST_API_PASS = secret("MAILMAN_REST_API_PASS")
 MAILMAN_ARCHIVER_KEY = secret("MAILMAN_ARCHIVER_KEY")
+# Core's REST API and the CAS: Crans' addresses unless the environment names others.
+MAILMAN_REST_API_URL = setting("MAILMAN_REST_API_URL", MAILMAN_REST_API_URL)  # noqa: F405
+SOCIALACCOUNT_PROVIDERS = {
+    **SOCIALACCOUNT_PROVIDERS,  # noqa: F405
+    "crans": {
+        **SOCIALACCOUNT_PROVIDERS["crans"],  # noqa: F405
+        **({"SERVER_URL": url} if (url := setting("CRANS_CAS_SERVER_URL", "")) else {}),
+    },
+}
 
 # Crans' database, with its address from the environment. The engine name
 # "postgresql_psycopg2" of Crans' file is gone since Django 3.0.
