@@ -13,6 +13,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,14 +72,15 @@ def core_database() -> Iterator[str]:
 
 
 class PostgresCluster:
-    """A PostgreSQL server of its own in ``folder`` on 127.0.0.1:``port``, to stop and restart.
+    """A PostgreSQL server of its own on 127.0.0.1:``port``, to stop and restart.
 
-    As ``.ci/postgres`` makes it (trust authentication, no fsync), with its
-    owner the ``postgres`` user when run as root (initdb refuses root).
+    As ``.ci/postgres`` makes it (trust authentication, no fsync), in a new
+    folder of /tmp, owned by the ``postgres`` user when run as root (initdb
+    refuses root; pytest's folders are closed to other users).
     """
 
-    def __init__(self, folder: Path, port: int, user: str = "mailman3web") -> None:
-        self.folder = Path(folder)
+    def __init__(self, port: int, user: str = "mailman3web") -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="crans-mailman-web-pg-"))
         self.port = port
         self.user = user
         self.bindir = sorted(

@@ -29,6 +29,7 @@ MAILMAN_REST_API_URL = os.environ["MAILMAN_REST_API_URL"]
 MAILMAN_REST_API_PASS = os.environ["MAILMAN_REST_API_PASS"]
 MAILMAN_ARCHIVER_KEY = os.environ["MAILMAN_ARCHIVER_KEY"]
 MAILMAN_ARCHIVER_FROM = ("127.0.0.1", "::1")
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]  # noqa: F405
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",

@@ -50,8 +50,6 @@ MAILMAN_WEB = BIN / "mailman-web"
 BUNDLE_SETTINGS = "crans_mailman_web_settings.production"
 STOCK_SETTINGS = "devstack.stock_settings"
 START_TIMEOUT = 120.0
-# The host name requests are sent with: in ALLOWED_HOSTS of both sites.
-HOST_HEADER = "localhost"
 
 # Debian 13's worker options, written as Debian writes them. "process" is
 # not an option of uwsgi (its option is "processes"): see docs/production.md.
@@ -95,6 +93,8 @@ def site_environment(
             "MAILMAN_REST_API_PASS": core_password,
             "MAILMAN_ARCHIVER_KEY": archiver_key,
             "MAILMAN_WEB_DB_PASSWORD": os.environ.get("MAILMAN_WEB_DB_PASSWORD", "mailman3web"),
+            # Requests come to 127.0.0.1:<port> (the stock settings add it too).
+            "MAILMAN_WEB_ALLOWED_HOSTS": LOOPBACK,
         }
     )
     if cas_url:
@@ -215,9 +215,8 @@ class UwsgiSite:
 
     def get(self, path: str, timeout: float = 10) -> tuple[int, str]:
         """GET ``path``; (status, body). Connection errors raise ``OSError``."""
-        request = urllib.request.Request(self.base_url + path, headers={"Host": HOST_HEADER})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(self.base_url + path, timeout=timeout) as response:
                 return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")

@@ -34,8 +34,19 @@ DATABASES = {
         "HOST": setting("MAILMAN_WEB_DB_HOST", "172.16.10.1"),
         "PORT": int(setting("MAILMAN_WEB_DB_PORT", "5432")),
         "OPTIONS": {},
+        # Not in Crans' file: seconds a connection is kept for the next requests
+        # of its thread (0, Django's default: one connection per request), and a
+        # check before reusing one, so that a restarted PostgreSQL costs no
+        # error after its restart (docs/production.md).
+        "CONN_MAX_AGE": int(setting("MAILMAN_WEB_DB_CONN_MAX_AGE", "0")),
+        "CONN_HEALTH_CHECKS": True,
     }
 }
+# Other names the site answers to (comma-separated), e.g. a second web host's.
+ALLOWED_HOSTS = [
+    *ALLOWED_HOSTS,  # noqa: F405
+    *(host.strip() for host in setting("MAILMAN_WEB_ALLOWED_HOSTS", "").split(",") if host.strip()),
+]
 
 # Not in Crans' file: the site is only served over https (behind the reverse
 # proxy), so its cookies never need to travel in clear.
