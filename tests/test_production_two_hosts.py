@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from crans_admin.rename.redirects import FORMER_NAMES_TIMEOUT
 from devstack.redis import RedisServer
 from devstack.uwsgi import UwsgiSite, manage
 from tests.fixtures.background_load import fetch
@@ -103,31 +104,51 @@ def test_a_message_archived_through_one_host_is_shown_and_found_by_the_other(two
     )
 
 
-def test_a_rename_on_one_host_is_seen_by_the_other_at_once(two_hosts):
-    """rename_list run on host A: host B redirects the old name and searches under the new."""
+def test_a_rename_on_one_host_is_seen_by_the_other_at_once(two_hosts, tmp_path):
+    """rename_list run on host A: host B redirects the old name and searches under the new.
+
+    Host C has the default settings (a cache per process, its own index): it
+    redirects only once its held former names expire, and finds nothing.
+    """
     stack = two_hosts.stack
     b = two_hosts.b
+    c = stack.start_site(
+        tmp_path / "web-c", env={"MAILMAN_WEB_CACHE_URL": "", "MAILMAN_WEB_SEARCH_INDEX_DIR": ""}
+    )
     archive(stack.core, stack.query, LIST_ADDRESS, 3, "beforerename")
     reindex(two_hosts.a)
-    # Host B has read the former names (none) and holds them.
-    assert fetch(b.base_url, f"/archives/list/{NEW_ADDRESS}/").status == 404
-    assert fetch(b.base_url, f"/archives/list/{LIST_ADDRESS}/").status == 200
+    # Hosts B and C have read the former names (none) and hold them.
+    for site in (b, c):
+        assert fetch(site.base_url, f"/archives/list/{NEW_ADDRESS}/").status == 404
     began = time.monotonic()
     manage(two_hosts.a.env, "rename_list", LIST_ADDRESS, NEW_ADDRESS, "--core-renamed-separately")
     renamed = time.monotonic()
     # At once: no wait for a per-process cache to expire.
     old = fetch(b.base_url, f"/archives/list/{LIST_ADDRESS}/")
     seen = time.monotonic()
+    first_on_c = fetch(c.base_url, f"/archives/list/{LIST_ADDRESS}/").status
     assert old.status == 301
     status, body = b.get(f"/archives/list/{NEW_ADDRESS}/")
     assert status == 200
     status, body = b.get(search_path(NEW_ADDRESS, "beforerenameword0"))
     assert status == 200
     assert "beforerename thread 0" in body, body[-3000:]
+    # Host C: the list under its new name (the database is shared), but no
+    # search result (its own index), and the old name redirected once the
+    # former names it holds expire (FORMER_NAMES_TIMEOUT).
+    assert c.get(f"/archives/list/{NEW_ADDRESS}/")[0] == 200
+    assert "beforerename thread 0" not in c.get(search_path(NEW_ADDRESS, "beforerenameword0"))[1]
+    while fetch(c.base_url, f"/archives/list/{LIST_ADDRESS}/").status != 301:
+        assert time.monotonic() - renamed < FORMER_NAMES_TIMEOUT + 5
+        time.sleep(0.2)
+    c_redirects = time.monotonic()
     record_cost(
         "two hosts: rename on A, seen on B",
         {
             "seconds_rename_list_on_a": round(renamed - began, 2),
             "seconds_until_b_redirects_old_name": round(seen - renamed, 3),
+            "default_settings_host_first_answer_to_old_name": first_on_c,
+            "seconds_until_default_settings_host_redirects": round(c_redirects - renamed, 2),
+            "default_settings_host_finds_renamed_list_in_search": False,
         },
     )
