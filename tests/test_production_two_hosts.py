@@ -19,7 +19,6 @@ from devstack.redis import RedisServer
 from devstack.uwsgi import UwsgiSite, manage
 from tests.fixtures.background_load import fetch
 from tests.fixtures.production import (
-    MEMBER,
     Stack,
     archive_through_api,
     at_once,
@@ -54,8 +53,6 @@ class TwoHosts:
 @pytest.fixture(scope="module")
 def two_hosts(stack, tmp_path_factory) -> Iterator[TwoHosts]:
     folder = tmp_path_factory.mktemp("two-hosts")
-    stack.ensure_core()
-    stack.core.create_list_with_member(TWO_HOSTS_LIST, MEMBER.email)
     with RedisServer() as redis:
         shared = {
             "MAILMAN_WEB_CACHE_URL": redis.url,
