@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -222,6 +223,52 @@ def test_cas_server_fault(stack, fault):
     assert during and not failures(during), cost
     # The other thread of the worker served the load meanwhile.
     assert max(sample.seconds for sample in during) < 5, cost
+
+
+@pytest.mark.parametrize("workers", ["debian", "processes=2"])
+def test_two_members_at_a_hung_cas(stack, tmp_path, workers):
+    """Two members come back from a hung CAS at once: with Debian's one worker, both threads wait.
+
+    Measured, not judged, for Debian's options (docs/production.md); with two
+    workers the other pages are served meanwhile.
+    """
+    site = stack.site
+    if workers != "debian":
+        site = stack.start_site(tmp_path / "web", workers=(("processes", "2"), ("threads", "2")))
+    stack.ensure_core()
+    browsers = [MemberBrowser(site.base_url) for _ in range(2)]
+    callbacks = [browser.callback_url() for browser in browsers]
+    with BackgroundLoad(site.base_url, archive_paths(stack)) as load:
+        load.wait_for(10)
+        os.kill(stack.cas.process.pid, signal.SIGSTOP)
+        try:
+            began = time.monotonic()
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(MemberBrowser.get, browsers, callbacks))
+            ended = time.monotonic()
+            load.wait_until(ended + 1)
+            # The other requests that were running while the members waited.
+            during = [
+                sample
+                for sample in load.between(began - 30)
+                if sample.ended > began + 0.5 and sample.started < ended
+            ]
+        finally:
+            os.kill(stack.cas.process.pid, signal.SIGCONT)
+    slowest = max((sample.seconds for sample in during), default=None)
+    cost = {
+        "workers": workers,
+        "seconds_to_both_error_pages": round(ended - began, 2),
+        "slowest_other_request_seconds": round(slowest, 2) if slowest else None,
+        "other_requests_during": summary(during),
+    }
+    record_cost(f"CAS server hung, two members at once ({workers})", cost)
+    assert all(answer.status_code == AUTH_ERROR_STATUS for answer in answers), cost
+    assert cost["seconds_to_both_error_pages"] < CAS_TIMEOUT + 2, cost
+    assert not failures(during), cost
+    if workers != "debian":
+        assert during and slowest < 5, cost
+        site.stop()
 
 
 def test_site_healthy_at_the_end(stack):
