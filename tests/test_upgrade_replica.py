@@ -391,7 +391,7 @@ def install_bundle(debian: Debian) -> str:
 
 def install_old_packages(debian: Debian) -> None:
     """The old site's pip packages, in the Debian 13 root filesystem (a pip of its Python)."""
-    names = ["django-allauth-cas", "python-cas==1.6.0", *OLD_DISTRIBUTIONS[1:]]
+    names = ["django-allauth-cas", "python-cas==1.6.0", "six", *OLD_DISTRIBUTIONS[1:]]
     install(debian, *names, options=("--break-system-packages",))
 
 
