@@ -5,6 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+# Imported here, not in the checks: they run in threads, and two threads importing
+# one module at once deadlock on its import lock.
+from ..upgrade import (
+    foreign_distributions,
+    leftover_files,
+    old_tasks,
+    plan_uids,
+    stale_index,
+    uninstall_command,
+)
 from .registry import Finding, check, error, ok, some, warning
 
 UPGRADE = "mailman-web crans_upgrade"
@@ -12,8 +22,6 @@ UPGRADE = "mailman-web crans_upgrade"
 
 @check("old-packages", gettext_lazy("Old packages under the bundle"))
 def check_old_packages(timeout: float) -> Finding:
-    from ..upgrade import foreign_distributions, leftover_files, uninstall_command
-
     foreign = foreign_distributions()
     if foreign:
         return error(
@@ -39,8 +47,6 @@ def check_old_packages(timeout: float) -> Finding:
 
 @check("old-uids", gettext_lazy("CAS usernames of an older provider"))
 def check_old_uids(timeout: float) -> Finding:
-    from ..upgrade.members import plan_uids
-
     plan = plan_uids()
     if plan.duplicates:
         return error(
@@ -69,8 +75,6 @@ def check_old_uids(timeout: float) -> Finding:
 
 @check("old-tasks", gettext_lazy("Tasks queued by an older django-q"))
 def check_old_tasks(timeout: float) -> Finding:
-    from ..upgrade import old_tasks
-
     tasks = old_tasks()
     if tasks:
         return warning(
@@ -87,8 +91,6 @@ def check_old_tasks(timeout: float) -> Finding:
 
 @check("old-index", gettext_lazy("Search index of an older hyperkitty"), timeout=30.0)
 def check_old_index(timeout: float) -> Finding:
-    from ..upgrade import stale_index
-
     index = stale_index()
     if index is None:
         return ok(_("The search index has the fields of the installed hyperkitty (or no index)."))
