@@ -13,6 +13,15 @@ from .environment import secret, setting
 SECRET_KEY = secret("MAILMAN_WEB_SECRET_KEY")
 MAILMAN_REST_API_PASS = secret("MAILMAN_REST_API_PASS")
 MAILMAN_ARCHIVER_KEY = secret("MAILMAN_ARCHIVER_KEY")
+# Core's REST API and the CAS: Crans' addresses unless the environment names others.
+MAILMAN_REST_API_URL = setting("MAILMAN_REST_API_URL", MAILMAN_REST_API_URL)  # noqa: F405
+SOCIALACCOUNT_PROVIDERS = {
+    **SOCIALACCOUNT_PROVIDERS,  # noqa: F405
+    "crans": {
+        **SOCIALACCOUNT_PROVIDERS["crans"],  # noqa: F405
+        **({"SERVER_URL": url} if (url := setting("CRANS_CAS_SERVER_URL", "")) else {}),
+    },
+}
 
 # Crans' database, with its address from the environment. The engine name
 # "postgresql_psycopg2" of Crans' file is gone since Django 3.0.
@@ -25,8 +34,19 @@ DATABASES = {
         "HOST": setting("MAILMAN_WEB_DB_HOST", "172.16.10.1"),
         "PORT": int(setting("MAILMAN_WEB_DB_PORT", "5432")),
         "OPTIONS": {},
+        # Not in Crans' file: seconds a connection is kept for the next requests
+        # of its thread (0, Django's default: one connection per request), and a
+        # check before reusing one, so that a restarted PostgreSQL costs no
+        # error after its restart (docs/production.md).
+        "CONN_MAX_AGE": int(setting("MAILMAN_WEB_DB_CONN_MAX_AGE", "0")),
+        "CONN_HEALTH_CHECKS": True,
     }
 }
+# Other names the site answers to (comma-separated), e.g. a second web host's.
+ALLOWED_HOSTS = [
+    *ALLOWED_HOSTS,  # noqa: F405
+    *(host.strip() for host in setting("MAILMAN_WEB_ALLOWED_HOSTS", "").split(",") if host.strip()),
+]
 
 # Not in Crans' file: the site is only served over https (behind the reverse
 # proxy), so its cookies never need to travel in clear.
