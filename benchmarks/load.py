@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -74,7 +75,6 @@ from devstack.processes import free_port  # noqa: E402
 from devstack.uwsgi import (  # noqa: E402
     BUNDLE_SETTINGS,
     DEBIAN_WORKERS,
-    HOST_HEADER,
     UwsgiSite,
     manage,
     prepare_site,
@@ -92,7 +92,7 @@ THROUGHPUT_GOAL = 0.95
 P99_GOAL = 1.05
 LEVELS = (1, 4, 16, 64)
 # Members who log in; the first HOT ones log in from several clients at once (tabs).
-MEMBERS = 24
+MEMBERS = 16
 HOT = 2
 # Weights of what a client does next (a login is several requests).
 MIX = {
@@ -115,6 +115,7 @@ LOGIN_PAGES = {
     "stock": ("login: form", "login: post"),
 }
 ARCHIVER_PAGE = "archiver: new mail"
+LOGIN = "login (mailman-web's requests)"
 # Seconds a client waits for an answer (uwsgi's queue at 64 clients included).
 TIMEOUT = 60
 WORDS = (
@@ -155,7 +156,7 @@ def seed(emails: int, members: list[CasUser]) -> tuple[Archive, float]:
     from allauth.account.models import EmailAddress
     from allauth.socialaccount.models import SocialAccount
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.hashers import MD5PasswordHasher
     from django.contrib.sites.models import Site
     from django.core.management.color import no_style
     from django.db import connection, transaction
@@ -167,7 +168,7 @@ def seed(emails: int, members: list[CasUser]) -> tuple[Archive, float]:
     archive = Archive()
     with transaction.atomic():
         site, _ = Site.objects.update_or_create(
-            pk=1, defaults={"domain": HOST_HEADER, "name": "Listes Crans"}
+            pk=1, defaults={"domain": "127.0.0.1", "name": "Listes Crans"}
         )
         MailDomain.objects.get_or_create(site=site, mail_domain=MAIL_HOST)
         mailing_list = MailingList.objects.create(
@@ -235,15 +236,14 @@ def seed(emails: int, members: list[CasUser]) -> tuple[Archive, float]:
                 username=person.username,
                 email=person.email,
                 # The stock site's login form checks it (load_stock_settings: MD5).
-                password=make_password(
-                    person.password, hasher="md5", salt=f"salt{person.username}"
-                ),
+                # A salt of full length: a short one is "upgraded" at the first login,
+                # and the new hash would end the member's sessions on the other site.
+                password=MD5PasswordHasher().encode(person.password, MD5PasswordHasher().salt()),
             )
             for person in members
         )
         EmailAddress.objects.bulk_create(
-            EmailAddress(user=user, email=user.email, verified=True, primary=True)
-            for user in users
+            EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users
         )
         # The bundle's members as after their first CAS login.
         SocialAccount.objects.bulk_create(
@@ -329,7 +329,11 @@ def environment(stack: Stack, variant: str) -> dict[str, str]:
     )
 
 
-def create_list_in_core(core: MailmanCore, members: list[CasUser]) -> None:
+def start_core(core: MailmanCore, members: list[CasUser]) -> None:
+    """Install (once), configure and start core; the list and its members in it."""
+    core.install()
+    core.write_config()
+    core.start()
     client = core.client()
     domain = client.create_domain(MAIL_HOST)
     mailing_list = domain.create_list("bench")
@@ -354,6 +358,20 @@ class Sample:
     ok: bool
 
 
+class FreshConnections(requests.Session):
+    """An HTTP session that opens a connection per request, as a reverse proxy does.
+
+    uwsgi's HTTP socket closes each connection after its answer; a kept-alive
+    connection would be found closed now and then (connection reset).
+    """
+
+    def request(self, *args, **kwargs) -> requests.Response:
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            self.close()
+
+
 class Browser:
     """A member's (or a visitor's) browser on one site: its own HTTP session.
 
@@ -364,8 +382,8 @@ class Browser:
 
     def __init__(self, site: str, samples: list[Sample]) -> None:
         self.site = site
-        self.http = requests.Session()
-        self.http.headers.update({"Host": HOST_HEADER, "X-Forwarded-Scheme": "https"})
+        self.http = FreshConnections()
+        self.http.headers.update({"X-Forwarded-Scheme": "https"})
         self.samples = samples
 
     def request(
@@ -382,8 +400,20 @@ class Browser:
             self.samples.append(
                 Sample(page, type(error).__name__, time.perf_counter() - began, False)
             )
+            if os.environ.get("LOAD_DEBUG"):
+                print(page, method, url, repr(error), flush=True)
             return None
         seconds = time.perf_counter() - began
+        if os.environ.get("LOAD_DEBUG") and response.status_code not in expected:
+            print(
+                page,
+                method,
+                url,
+                response.status_code,
+                response.headers.get("Location"),
+                [(c.name, c.domain, c.path, c.secure) for c in self.http.cookies],
+                flush=True,
+            )
         for cookie in self.http.cookies:
             cookie.secure = False
         self.samples.append(
@@ -395,14 +425,17 @@ class Browser:
         return self.request(page, "GET", path, expected)
 
     def post(self, page: str, path: str, data: dict, expected=(200,)) -> requests.Response | None:
-        token = self.http.cookies.get("csrftoken", "")
+        token = next((c.value for c in self.http.cookies if c.name == "csrftoken"), "")
         return self.request(
             page,
             "POST",
             path,
             expected,
             data={**data, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"https://{HOST_HEADER}{path}", "X-CSRFToken": token},
+            headers={
+                "Referer": f"https://{urlsplit(self.site).netloc}{path}",
+                "X-CSRFToken": token,
+            },
         )
 
 
@@ -448,8 +481,8 @@ def log_in(browser: Browser, variant: str, person: CasUser, cas: CasServer) -> b
         if answer.status_code != 302:
             return False
         cas_page = answer
-    # The CAS sends the browser back to the service URL (https://localhost/...: the
-    # site behind its proxy): the same path and query on this site.
+    # The CAS sends the browser back to the service URL (https://...: the site
+    # behind its proxy): the same path and query on this site.
     back = urlsplit(cas_page.headers["Location"])
     if "ticket" not in parse_qs(back.query):
         browser.samples.append(Sample("cas: login post", "no ticket", 0.0, False))
@@ -478,7 +511,7 @@ def client_loop(
     deadline: float,
     max_requests: int,
     archive: Archive,
-    member_cookies: list[dict[str, str]],
+    member_cookies: list[requests.cookies.RequestsCookieJar],
     members: list[CasUser],
     cas: CasServer,
     samples: list[Sample],
@@ -487,7 +520,7 @@ def client_loop(
     logins, until ``deadline`` or ``max_requests``."""
     visitor = Browser(site, samples)
     tab = Browser(site, samples)
-    tab.http.cookies.update(member_cookies[rng.randrange(len(member_cookies))])
+    tab.http.cookies.update(member_cookies[rng.randrange(len(member_cookies))].copy())
     while time.monotonic() < deadline and len(samples) < max_requests:
         what = pick(rng)
         thread = rng.choice(archive.threads)
@@ -520,7 +553,9 @@ def client_loop(
             )
         elif what == "login":
             # A new browser; half the logins are of the few members who log in everywhere.
-            person = members[rng.randrange(HOT) if rng.random() < 0.5 else rng.randrange(len(members))]
+            person = members[
+                rng.randrange(HOT) if rng.random() < 0.5 else rng.randrange(len(members))
+            ]
             log_in(Browser(site, samples), variant, person, cas)
 
 
@@ -535,8 +570,8 @@ def archiver_loop(
 ) -> int:
     """Core's archiver: new mail through hyperkitty's archiver API at ``rate`` a second."""
     rng = random.Random(phase)
-    http = requests.Session()
-    http.headers.update({"Host": HOST_HEADER, "Authorization": f"Token {ARCHIVER_KEY}"})
+    http = FreshConnections()
+    http.headers.update({"Authorization": f"Token {ARCHIVER_KEY}"})
     number = 0
     next_at = time.monotonic()
     while next_at < deadline:
@@ -566,7 +601,7 @@ def run_phase(
     round_number: int,
     options,
     archive: Archive,
-    member_cookies: dict[str, list[dict[str, str]]],
+    member_cookies: dict[str, list[requests.cookies.RequestsCookieJar]],
     members: list[CasUser],
 ) -> Phase:
     site = stack.sites[variant].base_url
@@ -605,12 +640,14 @@ def run_phase(
     for thread in (*clients, archiver):
         thread.join(options.seconds + TIMEOUT + 5)
     elapsed = time.monotonic() - began
-    return Phase(variant, level, round_number, elapsed, list(samples), archived[0] if archived else 0)
+    return Phase(
+        variant, level, round_number, elapsed, list(samples), archived[0] if archived else 0
+    )
 
 
 def warm_up(stack: Stack, archive: Archive, members: list[CasUser]) -> dict:
     """Each page once on each site, and every member logged in once: their sessions."""
-    cookies: dict[str, list[dict[str, str]]] = {}
+    cookies: dict[str, list[requests.cookies.RequestsCookieJar]] = {}
     failures = []
     for variant in VARIANTS:
         samples: list[Sample] = []
@@ -622,12 +659,16 @@ def warm_up(stack: Stack, archive: Archive, members: list[CasUser]) -> dict:
             if log_in(browser, variant, person, stack.cas):
                 # A page with a form gives the CSRF cookie that the votes need.
                 browser.get("message", f"/archives/list/{LIST}/message/{archive.messages[0]}/")
-                cookies[variant].append(browser.http.cookies.get_dict())
+                cookies[variant].append(browser.http.cookies.copy())
+        pages: list[Sample] = []
         client_loop(
-            site, variant, rng, time.monotonic() + 30, 60, archive, cookies[variant],
-            members, stack.cas, samples,
+            site, variant, rng, time.monotonic() + 30, 40, archive, cookies[variant],
+            members, stack.cas, pages,
         )  # fmt: skip
-        failures += [f"{variant} {sample.page}: {sample.status}" for sample in samples if not sample.ok]
+        samples += pages
+        failures += [
+            f"{variant} {sample.page}: {sample.status}" for sample in samples if not sample.ok
+        ]
     if failures:
         raise SystemExit("The warm-up failed:\n" + "\n".join(sorted(set(failures))))
     return cookies
@@ -655,9 +696,7 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
         entry: dict = {"variants": {}, "ratios": {}}
         for variant in VARIANTS:
             mine = [p for p in phases if p.level == level and p.variant == variant]
-            rates = [
-                sum(1 for s in p.samples if site_page(s.page)) / p.seconds for p in mine
-            ]
+            rates = [sum(1 for s in p.samples if site_page(s.page)) / p.seconds for p in mine]
             pages: dict[str, list[float]] = defaultdict(list)
             errors: dict[str, Counter] = defaultdict(Counter)
             for phase in mine:
@@ -687,7 +726,9 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             }
         bundle, stock = (entry["variants"][variant] for variant in VARIANTS)
         pairs = zip(
-            bundle["requests_per_second"]["rounds"], stock["requests_per_second"]["rounds"], strict=True
+            bundle["requests_per_second"]["rounds"],
+            stock["requests_per_second"]["rounds"],
+            strict=True,
         )
         throughput = [ours / theirs for ours, theirs in pairs]
         entry["ratios"]["throughput"] = {
@@ -702,9 +743,13 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             if site_page(page)
         }
         # A login: its requests to mailman-web, the CAS round trip or the form.
-        entry["ratios"]["p99"]["login (mailman-web's requests)"] = sum(
-            bundle["pages"].get(page, {}).get("p99_ms", 0) for page in LOGIN_PAGES["bundle"]
-        ) / max(1e-9, sum(stock["pages"].get(page, {}).get("p99_ms", 0) for page in LOGIN_PAGES["stock"]))
+        logins = [
+            sum(side["pages"][page]["p99_ms"] for page in LOGIN_PAGES[variant])
+            for variant, side in (("bundle", bundle), ("stock", stock))
+            if all(page in side["pages"] for page in LOGIN_PAGES[variant])
+        ]
+        if len(logins) == 2:
+            entry["ratios"]["p99"][LOGIN] = logins[0] / logins[1]
         by_level[str(level)] = entry
     faults = RESULTS / "faults.json"
     return {
@@ -720,7 +765,7 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             "seconds": options.seconds,
             "max_requests": options.max_requests,
             "archive_rate": options.archive_rate,
-            "members": MEMBERS,
+            "members": options.members,
             "hot_members": HOT,
             "mix": MIX,
             "uwsgi_workers": dict(DEBIAN_WORKERS),
@@ -760,7 +805,8 @@ def markdown(figures: dict, reproduce: str) -> str:
         f"(goal >= {figures['goals']['throughput']}), p99 per page "
         f"(goal <= {figures['goals']['p99']}).",
         "",
-        "Mix (weights): " + ", ".join(f"{page} {weight}" for page, weight in options["mix"].items())
+        "Mix (weights): "
+        + ", ".join(f"{page} {weight}" for page, weight in options["mix"].items())
         + f". Logins: {options['members']} members, half the logins by {options['hot_members']} "
         "of them (one member in several tabs); the bundle's through the CAS server, the stock "
         "site's through its login form (MD5 hashes, no rate limit: `load_stock_settings`).",
@@ -774,7 +820,8 @@ def markdown(figures: dict, reproduce: str) -> str:
         ratio = entry["ratios"]["throughput"]
         worst_page, worst = max(entry["ratios"]["p99"].items(), key=lambda item: item[1])
         errors = [
-            sum(sum(counts.values()) for counts in side["errors"].values()) for side in (bundle, stock)
+            sum(sum(counts.values()) for counts in side["errors"].values())
+            for side in (bundle, stock)
         ]
         lines.append(
             f"| {level} | {bundle['requests_per_second']['median']:.1f} / "
@@ -797,18 +844,24 @@ def markdown(figures: dict, reproduce: str) -> str:
             for side in (bundle, stock):
                 found = side["pages"].get(page)
                 cells += (
-                    [str(found["count"]), f"{found['p50_ms']:.0f} / {found['p95_ms']:.0f} / {found['p99_ms']:.0f}"]
+                    [
+                        str(found["count"]),
+                        f"{found['p50_ms']:.0f} / {found['p95_ms']:.0f} / {found['p99_ms']:.0f}",
+                    ]
                     if found
                     else ["", "—"]
                 )
             ratio = entry["ratios"]["p99"].get(page)
             lines.append(f"| {page} | {' | '.join(cells)} | {f'{ratio:.3f}' if ratio else '—'} |")
-        ratio = entry["ratios"]["p99"]["login (mailman-web's requests)"]
-        lines.append(f"| login (mailman-web's requests) | | | | | {ratio:.3f} |")
+        if LOGIN in entry["ratios"]["p99"]:
+            lines.append(
+                f"| {LOGIN} (p99s added up) | | | | | {entry['ratios']['p99'][LOGIN]:.3f} |"
+            )
         for variant, side in (("bundle", bundle), ("stock", stock)):
             if side["errors"]:
                 described = "; ".join(
-                    f"{page}: " + ", ".join(f"{status} ×{count}" for status, count in counts.items())
+                    f"{page}: "
+                    + ", ".join(f"{status} ×{count}" for status, count in counts.items())
                     for page, counts in side["errors"].items()
                 )
                 lines.append(f"\nErrors ({variant}): {described}.")
@@ -823,16 +876,21 @@ def markdown(figures: dict, reproduce: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def faults_lines(faults) -> list[str]:
-    """The faults helper's figures, as it wrote them: one line per fault."""
-    entries = faults.get("faults", faults) if isinstance(faults, dict) else faults
-    if isinstance(entries, dict):
-        entries = [{"fault": name, **value} if isinstance(value, dict) else {"fault": name, "cost": value} for name, value in entries.items()]
-    lines = []
-    for entry in entries:
-        name = entry.get("fault") or entry.get("name") or "?"
-        rest = ", ".join(f"{key} {value}" for key, value in entry.items() if key not in ("fault", "name"))
-        lines.append(f"- {name}: {rest}")
+def faults_lines(faults: dict) -> list[str]:
+    """One line per fault of the faults benchmark: what failed, and for how long."""
+    lines = ["| fault | failed requests | seconds |", "|---|---|---|"]
+    for name, entry in faults.get("faults", {}).items():
+        failed = [
+            f"{key.replace('_', ' ')} {value['failed']}/{value['requests']}"
+            for key, value in entry.items()
+            if isinstance(value, dict) and "failed" in value
+        ]
+        seconds = [
+            f"{key.replace('_', ' ')} {value:g}"
+            for key, value in entry.items()
+            if "seconds" in key and isinstance(value, (int, float))
+        ]
+        lines.append(f"| {name} | {'; '.join(failed)} | {'; '.join(seconds)} |")
     return lines
 
 
@@ -840,7 +898,9 @@ def faults_lines(faults) -> list[str]:
 
 
 def commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
     return result.stdout.strip() or "unknown"
 
 
@@ -860,7 +920,9 @@ def machine(database: str) -> str:
         cursor.execute("SHOW server_version")
         (postgres,) = cursor.fetchone()
     connection.close()
-    uwsgi = subprocess.run([str(Path(sys.executable).parent / "uwsgi"), "--version"], capture_output=True, text=True)
+    uwsgi = subprocess.run(
+        [str(Path(sys.executable).parent / "uwsgi"), "--version"], capture_output=True, text=True
+    )
     return (
         f"Python {platform.python_version()}, PostgreSQL {postgres}, uwsgi {uwsgi.stdout.strip()}, "
         f"{os.cpu_count()} CPU(s), {platform.machine()}"
@@ -882,30 +944,36 @@ def run(options) -> dict:
         "commit": commit(),
     }
     setup: dict[str, float] = {}
-    members = [member(number) for number in range(MEMBERS)]
-    with contextlib.ExitStack() as stop, tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
-        folder = Path(tmp)
+    members = [member(number) for number in range(options.members)]
+    with contextlib.ExitStack() as stop:
+        if options.folder:
+            folder = options.folder.resolve()
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        else:
+            folder = Path(stop.enter_context(tempfile.TemporaryDirectory(prefix="load-bench-")))
         database = stop.enter_context(scratch_database("load"))
         started["machine"] = machine(database)
         sink = SMTPSink(folder / "sent-mail", free_port())
         sink.start()
         stop.callback(sink.stop)
         core = MailmanCore(folder / "core", stop.enter_context(core_database()), sink.port)
-        cas = CasServer(folder / "cas", users=members)
+        cas = CasServer(folder / "cas", free_port(), users=members)
         stack = Stack(folder, database, core, cas)
-        began = time.monotonic()
-        core.install()
-        core.write_config()
+        # Core and the CAS server start (tens of seconds on a busy machine) while the
+        # database is migrated and seeded.
+        pool = ThreadPoolExecutor(max_workers=2)
+        stop.callback(pool.shutdown)
         stop.callback(core.stop)
-        core.start()
         stop.callback(cas.stop)
-        cas.start()
-        create_list_in_core(core, members)
-        setup["core and CAS server"] = time.monotonic() - began
+        setup_began = time.monotonic()
+        core_started = pool.submit(start_core, core, members)
+        cas_started = pool.submit(cas.start)
         began = time.monotonic()
         envs = {variant: environment(stack, variant) for variant in VARIANTS}
         manage(envs["bundle"], "migrate", "--no-input", "-v", "0")
         setup["migrate"] = time.monotonic() - began
+        print(f"  {list(setup)[-1]}: {setup[list(setup)[-1]]:.1f} s", flush=True)
         set_up_django(stack)
         archive, setup["seed"] = seed(options.emails, members)
         # The search index (~2 min for 10 000 emails) while the static files are prepared.
@@ -921,24 +989,39 @@ def run(options) -> dict:
         for variant in VARIANTS:
             setup[f"static files ({variant})"] = prepare_static(variant, envs[variant])
         if indexing.wait() != 0:
-            raise SystemExit(f"update_index_one_list failed: {(folder / 'index' / 'update_index.log').read_text()[-2000:]}")
+            raise SystemExit(
+                f"update_index_one_list failed: {(folder / 'index' / 'update_index.log').read_text()[-2000:]}"
+            )
         setup["search index (Whoosh)"] = time.monotonic() - began
+        print(f"  {list(setup)[-1]}: {setup[list(setup)[-1]]:.1f} s", flush=True)
+        began = time.monotonic()
+        core_started.result()
+        cas_started.result()
+        setup["waiting for core and the CAS server"] = time.monotonic() - began
         for variant in VARIANTS:
-            shutil.copytree(folder / "index" / "fulltext_index", folder / variant / "fulltext_index")
+            shutil.copytree(
+                folder / "index" / "fulltext_index", folder / variant / "fulltext_index"
+            )
         began = time.monotonic()
         for variant in VARIANTS:
             site = start_uwsgi(folder / variant, envs[variant])
             stop.callback(site.stop)
             stack.sites[variant] = site
         setup["uwsgi"] = time.monotonic() - began
+        print(f"  {list(setup)[-1]}: {setup[list(setup)[-1]]:.1f} s", flush=True)
+        began = time.monotonic()
         cookies = warm_up(stack, archive, members)
-        print(f"Set up in {sum(setup.values()):.0f} s: {setup}", flush=True)
+        setup["warm-up"] = time.monotonic() - began
+        setup["total"] = time.monotonic() - setup_began
+        print(f"Set up in {setup['total']:.0f} s", flush=True)
         phases = []
         for level in options.levels:
             for round_number in range(options.rounds):
                 order = VARIANTS if (round_number + level) % 2 == 0 else VARIANTS[::-1]
                 for variant in order:
-                    phase = run_phase(stack, variant, level, round_number, options, archive, cookies, members)
+                    phase = run_phase(
+                        stack, variant, level, round_number, options, archive, cookies, members
+                    )
                     phases.append(phase)
                     bad = sum(1 for sample in phase.samples if not sample.ok)
                     print(
@@ -949,7 +1032,9 @@ def run(options) -> dict:
                     )
         for variant, site in stack.sites.items():
             workers = site.spawned_workers()
-            setup_note = f"{len(workers)} worker(s), {workers[0][2] if workers else '?'} thread(s) each"
+            setup_note = (
+                f"{len(workers)} worker(s), {workers[0][2] if workers else '?'} thread(s) each"
+            )
             started[f"uwsgi_{variant}"] = setup_note
         return figures_of(phases, options, started, setup) | {
             "uwsgi": {variant: started[f"uwsgi_{variant}"] for variant in VARIANTS}
@@ -958,21 +1043,30 @@ def run(options) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: small list, 2 levels, short phases")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: small list, 2 levels, short phases"
+    )
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=12.0, help="seconds per phase")
-    parser.add_argument("--max-requests", type=int, default=20_000, help="requests per phase at most")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15.0, help="seconds per phase")
+    parser.add_argument(
+        "--max-requests", type=int, default=20_000, help="requests per phase at most"
+    )
+    parser.add_argument("--members", type=int, default=MEMBERS, help="members who log in")
     parser.add_argument("--archive-rate", type=float, default=1.0, help="new mails a second")
+    parser.add_argument("--folder", type=Path, help="keep the sites' files and logs there")
     parser.add_argument("--output", type=Path, help="where to write the .json and .md (a stem)")
     options = parser.parse_args(argv)
     if options.quick:
         options.emails, options.levels, options.rounds, options.seconds = 300, "1,4", 1, 4.0
+        options.members = 4
     options.levels = [int(level) for level in str(options.levels).split(",")]
     stem = options.output or RESULTS / ("load-quick" if options.quick else "load")
     figures = run(options)
-    reproduce = ".ci/postgres .venv/bin/python benchmarks/load.py" + (" --quick" if options.quick else "")
+    reproduce = ".ci/postgres .venv/bin/python benchmarks/load.py" + (
+        " --quick" if options.quick else ""
+    )
     text = markdown(figures, reproduce)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
