@@ -43,7 +43,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -515,14 +514,16 @@ def client_loop(
     members: list[CasUser],
     cas: CasServer,
     samples: list[Sample],
+    first_login: bool = False,
 ) -> None:
     """One client: visitor's pages, a member's pages (its own tab of a member's session),
     logins, until ``deadline`` or ``max_requests``."""
     visitor = Browser(site, samples)
     tab = Browser(site, samples)
     tab.http.cookies.update(member_cookies[rng.randrange(len(member_cookies))].copy())
+    # The first client starts with a login: every phase has one, however short.
+    what = "login" if first_login else pick(rng)
     while time.monotonic() < deadline and len(samples) < max_requests:
-        what = pick(rng)
         thread = rng.choice(archive.threads)
         message = rng.choice(archive.messages)
         year, month = rng.choice(archive.months)
@@ -557,6 +558,7 @@ def client_loop(
                 rng.randrange(HOT) if rng.random() < 0.5 else rng.randrange(len(members))
             ]
             log_in(Browser(site, samples), variant, person, cas)
+        what = pick(rng)
 
 
 def archiver_loop(
@@ -623,6 +625,7 @@ def run_phase(
                 members,
                 stack.cas,
                 samples,
+                client == 0,
             ),
             daemon=True,
         )
@@ -784,6 +787,7 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
 
 def markdown(figures: dict, reproduce: str) -> str:
     options = figures["options"]
+    workers = ", ".join(f"{key} = {value}" for key, value in options["uwsgi_workers"].items())
     lines = [
         "# Load: the bundle and Debian's stock site under uwsgi",
         "",
@@ -792,7 +796,7 @@ def markdown(figures: dict, reproduce: str) -> str:
         f"{figures['load_start']}, at the end {figures['load_end']}.",
         f"Reproduce: `{reproduce}`.",
         "",
-        f"uwsgi with Debian 13's options ({', '.join(f'{k} = {v}' for k, v in options['uwsgi_workers'].items())}, "
+        f"uwsgi with Debian 13's options ({workers}, "
         "master, enable-threads, the task queue attached), both sites at once on one "
         f"PostgreSQL database: a list of {options['emails']:,} emails and its Whoosh index, "
         "Mailman core 3.3.10, django-cas-server. At each level, "
@@ -811,7 +815,8 @@ def markdown(figures: dict, reproduce: str) -> str:
         "of them (one member in several tabs); the bundle's through the CAS server, the stock "
         "site's through its login form (MD5 hashes, no rate limit: `load_stock_settings`).",
         "",
-        "| clients | bundle req/s (median / min) | stock req/s (median / min) | ratio (median / min) "
+        "| clients | bundle req/s (median / min) | stock req/s (median / min) "
+        "| ratio (median / min) "
         "| worst p99 ratio (page) | errors bundle / stock |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
@@ -826,7 +831,8 @@ def markdown(figures: dict, reproduce: str) -> str:
         lines.append(
             f"| {level} | {bundle['requests_per_second']['median']:.1f} / "
             f"{bundle['requests_per_second']['min']:.1f} "
-            f"| {stock['requests_per_second']['median']:.1f} / {stock['requests_per_second']['min']:.1f} "
+            f"| {stock['requests_per_second']['median']:.1f} / "
+            f"{stock['requests_per_second']['min']:.1f} "
             f"| {ratio['median']:.3f} / {ratio['min']:.3f} | {worst:.3f} ({worst_page}) "
             f"| {errors[0]} / {errors[1]} |"
         )
@@ -866,6 +872,13 @@ def markdown(figures: dict, reproduce: str) -> str:
                 )
                 lines.append(f"\nErrors ({variant}): {described}.")
     setup = figures["setup_seconds"]
+    if figures.get("uwsgi"):
+        lines += [
+            "",
+            "uwsgi ran, per site: "
+            + "; ".join(f"{variant} {note}" for variant, note in figures["uwsgi"].items())
+            + " (Debian's `process = 2` is no uwsgi option: docs/production.md).",
+        ]
     lines += [
         "",
         "Setup (s): " + ", ".join(f"{what} {seconds:.1f}" for what, seconds in setup.items()) + ".",
@@ -989,9 +1002,8 @@ def run(options) -> dict:
         for variant in VARIANTS:
             setup[f"static files ({variant})"] = prepare_static(variant, envs[variant])
         if indexing.wait() != 0:
-            raise SystemExit(
-                f"update_index_one_list failed: {(folder / 'index' / 'update_index.log').read_text()[-2000:]}"
-            )
+            log = (folder / "index" / "update_index.log").read_text()
+            raise SystemExit(f"update_index_one_list failed: {log[-2000:]}")
         setup["search index (Whoosh)"] = time.monotonic() - began
         print(f"  {list(setup)[-1]}: {setup[list(setup)[-1]]:.1f} s", flush=True)
         began = time.monotonic()
@@ -1024,9 +1036,10 @@ def run(options) -> dict:
                     )
                     phases.append(phase)
                     bad = sum(1 for sample in phase.samples if not sample.ok)
+                    served = sum(1 for sample in phase.samples if site_page(sample.page))
                     print(
                         f"{level:>2} clients, round {round_number + 1}, {variant}: "
-                        f"{sum(1 for s in phase.samples if site_page(s.page)) / phase.seconds:.1f} req/s, "
+                        f"{served / phase.seconds:.1f} req/s, "
                         f"{bad} errors",
                         flush=True,
                     )
@@ -1057,7 +1070,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--archive-rate", type=float, default=1.0, help="new mails a second")
     parser.add_argument("--folder", type=Path, help="keep the sites' files and logs there")
     parser.add_argument("--output", type=Path, help="where to write the .json and .md (a stem)")
+    parser.add_argument(
+        "--report", type=Path, help="only write the .md again from this run's .json"
+    )
     options = parser.parse_args(argv)
+    if options.report:
+        figures = json.loads(options.report.read_text())
+        quick = figures["options"]["emails"] < 10_000
+        reproduce = ".ci/postgres .venv/bin/python benchmarks/load.py" + (
+            " --quick" if quick else ""
+        )
+        options.report.with_suffix(".md").write_text(markdown(figures, reproduce))
+        return 0
     if options.quick:
         options.emails, options.levels, options.rounds, options.seconds = 300, "1,4", 1, 4.0
         options.members = 4
