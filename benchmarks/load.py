@@ -1084,7 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.quick:
         options.emails, options.levels, options.rounds, options.seconds = 300, "1,4", 1, 4.0
-        options.members = 4
+        options.members = HOT
     options.levels = [int(level) for level in str(options.levels).split(",")]
     stem = options.output or RESULTS / ("load-quick" if options.quick else "load")
     figures = run(options)
