@@ -4,6 +4,10 @@ Point mailman-web at this module with
 ``DJANGO_SETTINGS_MODULE=crans_mailman_web_settings.production``.
 """
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .crans import *  # noqa: F403
 from .environment import secret, setting
 
@@ -52,3 +56,34 @@ ALLOWED_HOSTS = [
 # proxy), so its cookies never need to travel in clear.
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# Not in Crans' file: several web hosts on one database (docs/production.md).
+# MAILMAN_WEB_CACHE_URL: a cache they share, instead of each process's own
+# memory: redis://host:port/db (Debian's redis-server, python3-redis) or
+# memcached://host:port (Debian's memcached, python3-pymemcache).
+cache_backends = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "rediss": "django.core.cache.backends.redis.RedisCache",
+    "unix": "django.core.cache.backends.redis.RedisCache",
+    "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
+}
+if cache_url := setting("MAILMAN_WEB_CACHE_URL", ""):
+    cache_scheme = urlsplit(cache_url).scheme
+    if cache_scheme not in cache_backends:
+        raise ImproperlyConfigured(
+            f"MAILMAN_WEB_CACHE_URL is {cache_url!r}: use redis://HOST:PORT/DB or "
+            "memcached://HOST:PORT."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": cache_backends[cache_scheme],
+            "LOCATION": cache_url if cache_scheme != "memcached" else urlsplit(cache_url).netloc,
+            "KEY_PREFIX": "mailman-web",
+        }
+    }
+# MAILMAN_WEB_SEARCH_INDEX_DIR: the search index's folder, when it is not in
+# MAILMAN_WEB_BASE_DIR: one folder shared by the hosts, written by one of them.
+if search_index_dir := setting("MAILMAN_WEB_SEARCH_INDEX_DIR", ""):
+    HAYSTACK_CONNECTIONS = {
+        "default": {**HAYSTACK_CONNECTIONS["default"], "PATH": search_index_dir}  # noqa: F405
+    }
