@@ -1,11 +1,13 @@
-"""A Debian 13 (trixie) root filesystem with Debian's mailman3-web, cached between runs.
+"""Debian root filesystems with Debian's mailman3-web, cached between runs.
 
-``debian_root(folder)`` unpacks into ``folder`` a root filesystem made once by
-``debootstrap --variant=minbase trixie`` from the Debian mirror of this
-machine's own apt sources, with ``apt-get install --no-install-recommends``
-of ``PACKAGES`` (no service started: ``policy-rc.d`` exits 101). The made
-root filesystem is kept as a tar file under ``CACHE_DIR``, named after a hash
-of what makes it (suite, mirror, packages, this file's recipe version).
+``debian_root(folder, suite, packages)`` unpacks into ``folder`` a root
+filesystem made once by ``debootstrap --variant=minbase SUITE`` from the
+Debian mirror of this machine's own apt sources, with ``apt-get install
+--no-install-recommends`` of ``packages`` (no service started:
+``policy-rc.d`` exits 101). Defaults: Debian 13 (trixie) and the README's
+``PACKAGES``; the replica of Crans' old site uses Debian 11 (bullseye). Each
+made root filesystem is kept as a tar file under ``CACHE_DIR``, named after a
+hash of what makes it (suite, mirror, packages, this file's recipe version).
 ``mounted_proc(root)`` mounts ``/proc`` inside for the time of a ``with``.
 """
 
@@ -13,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 SUITE = "trixie"
@@ -77,17 +81,17 @@ def mounted_proc(root: Path) -> Iterator[None]:
         checked(subprocess.run(["umount", str(root / "proc")], capture_output=True, text=True))
 
 
-def cache_path(mirror: str) -> Path:
-    """The cached root filesystem for ``mirror``: named after what makes it."""
-    recipe = "\n".join([RECIPE_VERSION, SUITE, mirror, *sorted(PACKAGES)])
-    return CACHE_DIR / f"{SUITE}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}.tar"
+def cache_path(mirror: str, suite: str = SUITE, packages: Sequence[str] = PACKAGES) -> Path:
+    """The cached root filesystem of ``suite`` with ``packages``: named after what makes it."""
+    recipe = "\n".join([RECIPE_VERSION, suite, mirror, *sorted(packages)])
+    return CACHE_DIR / f"{suite}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}.tar"
 
 
-def build(root: Path, mirror: str) -> None:
-    """debootstrap ``root`` and install ``PACKAGES`` without starting any service."""
+def build(root: Path, mirror: str, suite: str = SUITE, packages: Sequence[str] = PACKAGES) -> None:
+    """debootstrap ``root`` and install ``packages`` without starting any service."""
     checked(
         subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(root), mirror],
+            ["debootstrap", "--variant=minbase", suite, str(root), mirror],
             capture_output=True,
             text=True,
             timeout=1800,
@@ -97,21 +101,22 @@ def build(root: Path, mirror: str) -> None:
     policy.write_text("#!/bin/sh\n# No service starts in this root filesystem.\nexit 101\n")
     policy.chmod(0o755)
     environment = {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
     with mounted_proc(root):
         checked(chroot(root, *install, env=environment, timeout=1800))
         checked(chroot(root, "apt-get", "clean", timeout=300))
 
 
-def debian_root(folder: Path) -> Path:
-    """Unpack the cached root filesystem into ``folder`` (making the cache on first use)."""
-    cached = cache_path(debian_mirror())
+def debian_root(folder: Path, suite: str = SUITE, packages: Sequence[str] = PACKAGES) -> Path:
+    """Unpack the cached root filesystem of ``suite`` with ``packages`` into ``folder``
+    (making the cache on first use)."""
+    cached = cache_path(debian_mirror(), suite, packages)
     if not cached.exists():
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=CACHE_DIR))
         try:
             made = scratch / "root"
-            build(made, debian_mirror())
+            build(made, debian_mirror(), suite, packages)
             partial = scratch / cached.name
             checked(subprocess.run(["tar", "-C", str(made), "-cf", str(partial), "."]))
             partial.rename(cached)  # Only a whole tar file ever has the cached name.
@@ -133,4 +138,48 @@ def unmount_under(folder: Path) -> None:
 def remove(root: Path) -> None:
     """Remove an unpacked root filesystem, nothing mounted inside it any more."""
     unmount_under(root)
-    shutil.rmtree(root)
+    # rm's C loop, about twice shutil.rmtree's speed on a root filesystem's many small files.
+    checked(subprocess.run(["rm", "-rf", "--one-file-system", str(root)], capture_output=True))
+
+
+def make_wheels(folder: Path, sources: Sequence[Path], downloads: Sequence[str] = ()) -> Path:
+    """Wheels of ``sources`` (project folders) and of ``downloads`` (requirements), made
+    outside the root filesystem with this machine's pip (the root filesystem has no index)."""
+    pip = [sys.executable, "-m", "pip", "-q"]
+    for source in sources:
+        command = [*pip, "wheel", "--no-deps", "-w", str(folder), str(source)]
+        checked(subprocess.run(command, capture_output=True, text=True))
+    if downloads:
+        command = [*pip, "download", "--no-deps", "-d", str(folder), *downloads]
+        checked(subprocess.run(command, capture_output=True, text=True))
+    return folder
+
+
+class Debian:
+    """The root filesystem, run through Debian's manage.py as www-data."""
+
+    def __init__(self, root: Path, env: dict[str, str], install_output: str) -> None:
+        self.root = root
+        self.env = env
+        self.install_output = install_output
+
+    def manage(
+        self, *args: str, check: bool = True, env: dict | None = None, **kwargs
+    ) -> subprocess.CompletedProcess:
+        """Run Debian's manage.py as www-data (with ``env`` instead of the usual one)."""
+        manage_py = "/usr/share/mailman3-web/manage.py"
+        environment = self.env if env is None else env
+        result = chroot(
+            self.root, "python3", manage_py, *args, user="www-data", env=environment, **kwargs
+        )
+        return checked(result) if check else result
+
+    def python(self, code: str, **kwargs) -> dict:
+        """Run ``code`` in Debian's ``manage.py shell``; the JSON it prints last."""
+        result = self.manage("shell", "-c", code, **kwargs)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reported_checks(output: str) -> set[str]:
+    """The ids of the system check messages in ``output``."""
+    return {line.split(")")[0].strip("?: (") for line in output.splitlines() if ": (" in line}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg2
@@ -25,7 +24,17 @@ import pytest
 import requests
 
 from devstack.cas_server import submit_login_form
-from tests.debian13 import PACKAGES, checked, chroot, debian_root, mounted_proc, remove
+from tests.debian13 import (
+    PACKAGES,
+    Debian,
+    checked,
+    chroot,
+    debian_root,
+    make_wheels,
+    mounted_proc,
+    remove,
+    reported_checks,
+)
 from tests.fixtures.cas_server import MEMBERS
 
 pytestmark = pytest.mark.debian13
@@ -79,22 +88,7 @@ def database():
 def wheels(tmp_path_factory) -> Path:
     """The bundle's wheel and python-cas', made outside the root filesystem."""
     folder = tmp_path_factory.mktemp("wheels")
-    pip = [sys.executable, "-m", "pip", "-q"]
-    checked(
-        subprocess.run(
-            [*pip, "wheel", "--no-deps", "-w", str(folder), str(REPO)],
-            capture_output=True,
-            text=True,
-        )
-    )
-    checked(
-        subprocess.run(
-            [*pip, "download", "--no-deps", "-d", str(folder), f"python-cas=={cas_version()}"],
-            capture_output=True,
-            text=True,
-        )
-    )
-    return folder
+    return make_wheels(folder, [REPO], [f"python-cas=={cas_version()}"])
 
 
 @pytest.fixture(scope="module")
@@ -127,36 +121,6 @@ def debian(tmp_path_factory, wheels, database, cas_server):
             yield Debian(root, {**SECRETS, **database}, install.stdout)
     finally:
         remove(root)
-
-
-class Debian:
-    """The root filesystem, run through Debian's manage.py as www-data."""
-
-    def __init__(self, root: Path, env: dict[str, str], install_output: str) -> None:
-        self.root = root
-        self.env = env
-        self.install_output = install_output
-
-    def manage(
-        self, *args: str, check: bool = True, env: dict | None = None, **kwargs
-    ) -> subprocess.CompletedProcess:
-        """Run Debian's manage.py as www-data (with ``env`` instead of the usual one)."""
-        manage_py = "/usr/share/mailman3-web/manage.py"
-        environment = self.env if env is None else env
-        result = chroot(
-            self.root, "python3", manage_py, *args, user="www-data", env=environment, **kwargs
-        )
-        return checked(result) if check else result
-
-    def python(self, code: str, **kwargs) -> dict:
-        """Run ``code`` in Debian's ``manage.py shell``; the JSON it prints last."""
-        result = self.manage("shell", "-c", code, **kwargs)
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def reported_checks(output: str) -> set[str]:
-    """The ids of the system check messages in ``output``."""
-    return {line.split(")")[0].strip("?: (") for line in output.splitlines() if ": (" in line}
 
 
 def test_the_readme_gives_these_debian_steps():

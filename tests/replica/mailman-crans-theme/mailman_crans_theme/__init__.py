@@ -1,0 +1,1 @@
+"""Crans' old theme: templates only."""
