@@ -1,0 +1,58 @@
+"""The load benchmark's smoke run: ``benchmarks/load.py --quick`` on the suite's PostgreSQL.
+
+The whole stack for real (uwsgi with Debian's options, both sites, core, the
+CAS server), a small list and two short levels: the report is well formed and
+no request failed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.production
+
+
+def test_quick_run_reports_both_sites_without_errors(tmp_path):
+    stem = tmp_path / "load"
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--quick", "--output", str(stem)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = json.loads(stem.with_suffix(".json").read_text())
+    assert figures["errors"] == 0
+    assert list(figures["levels"]) == ["1", "4"]
+    for entry in figures["levels"].values():
+        for variant in ("bundle", "stock"):
+            side = entry["variants"][variant]
+            assert side["errors"] == {}
+            assert side["requests_per_second"]["median"] > 0
+            assert side["archived"] > 0
+            assert "archiver: new mail" in side["pages"]
+            for page in side["pages"].values():
+                assert page["count"] > 0
+                assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["p99_ms"]
+        assert entry["ratios"]["throughput"]["median"] > 0
+        assert entry["ratios"]["p99"]
+    # Both sites' logins and members' pages were measured.
+    pages = {
+        variant: set().union(
+            *(entry["variants"][variant]["pages"] for entry in figures["levels"].values())
+        )
+        for variant in ("bundle", "stock")
+    }
+    assert {"login: start (CAS)", "login: callback (CAS)", "cas: login post"} <= pages["bundle"]
+    assert {"login: form", "login: post"} <= pages["stock"]
+    report = stem.with_suffix(".md").read_text()
+    assert "| clients | bundle req/s (median / min)" in report
+    assert "## 4 clients" in report
