@@ -1,0 +1,45 @@
+"""Issue 21's page points, rendered with Django's test client on PostgreSQL.
+
+French names in the admin, postorius' values shown as words, the language
+switch, hyperkitty's titles, counts and ages, the profile's time zone.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from hyperkitty.models import MailingList
+
+FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+
+
+@pytest.fixture
+def superuser(db, client):
+    user = get_user_model().objects.create_superuser("root", "root@crans.org", "password")
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize(
+    "french",
+    [
+        "Domaines de messagerie",
+        "Profils",
+        "Tâches échouées",
+        "Tâches planifiées",
+        "Listes de diffusion",
+        "Fils de discussion",
+    ],
+)
+def test_admin_index_names_upstream_models_in_french(client, superuser, french):
+    html = client.get(reverse("admin:index"), **FRENCH).content.decode()
+    assert f">{french}<" in html
+
+
+def test_admin_change_page_of_a_list_in_french(client, superuser):
+    mailing_list = MailingList.objects.create(name="info@lists.crans.org")
+    url = reverse("admin:hyperkitty_mailinglist_change", args=[mailing_list.pk])
+    html = client.get(url, **FRENCH).content.decode()
+    assert "Modification de liste de diffusion" in html
+    assert "mailing list" not in html
