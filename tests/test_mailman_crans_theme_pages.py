@@ -6,6 +6,8 @@ switch, hyperkitty's titles, counts and ages, the profile's time zone.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -43,3 +45,29 @@ def test_admin_change_page_of_a_list_in_french(client, superuser):
     html = client.get(url, **FRENCH).content.decode()
     assert "Modification de liste de diffusion" in html
     assert "mailing list" not in html
+
+
+def test_latest_threads_title_has_no_leading_dash(client, archives):
+    name = archives.tresorier.name
+    html = client.get(reverse("hk_archives_latest", args=[name])).content.decode()
+    title = re.search(r"<title>\s*(.*?)\s*</title>", html, re.S).group(1)
+    assert not title.startswith("-"), title
+    assert title.endswith(" - example.com"), title
+
+
+@pytest.mark.parametrize(("query", "count"), [("Ordre", "1 message"), ("zorglub", "4 messages")])
+def test_search_results_count_in_the_singular_for_one(client, archives, query, count):
+    html = client.get(reverse("hk_search") + f"?q={query}").content.decode()
+    assert re.search(rf">\s*{count}\s*<", html), re.findall(r"\d+ messages?", html)
+
+
+def test_search_results_in_french(client, archives):
+    html = client.get(reverse("hk_search") + "?q=zorglub", **FRENCH).content.decode()
+    assert "pour « zorglub »" in html
+    assert "de la requête" not in html
+    assert re.search(r"il y a \d+", html)
+
+
+def test_message_ages_say_ago(client, archives):
+    html = client.get(reverse("hk_search") + "?q=zorglub").content.decode()
+    assert re.search(r"\d+\xa0(year|month|week|day|hour|minute)s?(, \d+\xa0\w+)? ago", html)
