@@ -71,3 +71,17 @@ def test_search_results_in_french(client, archives):
 def test_message_ages_say_ago(client, archives):
     html = client.get(reverse("hk_search") + "?q=zorglub").content.decode()
     assert re.search(r"\d+\xa0(year|month|week|day|hour|minute)s?(, \d+\xa0\w+)? ago", html)
+
+
+def test_language_switch_is_remembered(client, archives):
+    """The footer's switch posts to Django's set_language; the cookie keeps French."""
+    page = reverse("hk_root")
+    html = client.get(page).content.decode()
+    action = reverse("set_language")
+    assert f'action="{action}"' in html
+    assert 'name="language" value="fr"' in html
+    response = client.post(action, {"language": "fr", "next": page})
+    assert response.status_code == 302 and response["Location"] == page
+    html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="fr">' in html
+    assert "Langue :" in html

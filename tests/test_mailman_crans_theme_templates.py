@@ -162,6 +162,7 @@ OWN = {
     "mailman_crans_theme/footer_links.html",
     "mailman_crans_theme/login_fields.html",
     "mailman_crans_theme/error_page.html",
+    "mailman_crans_theme/language_switch.html",
     "404.html",
     "403.html",
     "500.html",
