@@ -85,3 +85,9 @@ def test_language_switch_is_remembered(client, archives):
     html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="fr">' in html
     assert "Langue :" in html
+
+
+def test_admin_pages_have_the_language_switch(client, superuser):
+    html = client.get(reverse("admin:index"), **FRENCH).content.decode()
+    assert f'action="{reverse("set_language")}"' in html
+    assert "Langue :" in html
