@@ -150,6 +150,10 @@ OVERRIDDEN = {
     "account/base.html",
     "hyperkitty/fragments/overview_threads.html",
     "hyperkitty/threads/summary_thread_large.html",
+    "hyperkitty/thread_list.html",
+    "hyperkitty/search_results.html",
+    "hyperkitty/user_posts.html",
+    "hyperkitty/messages/summary_message.html",
     *TITLED,
 }
 OWN = {
@@ -158,6 +162,7 @@ OWN = {
     "mailman_crans_theme/footer_links.html",
     "mailman_crans_theme/login_fields.html",
     "mailman_crans_theme/error_page.html",
+    "mailman_crans_theme/language_switch.html",
     "404.html",
     "403.html",
     "500.html",
@@ -198,6 +203,16 @@ REPLACED_LINES = {
         "|escapeemail }}",
         '<!-- {% trans "participants" %} -->',
         '<!-- {% trans "comments" %} -->',
+    },
+    ("hyperkitty", "hyperkitty/search_results.html"): {
+        "<small>{% trans 'for query' %} \"{{ query }}\"</small></h1>",
+        '{{ emails.paginator.count }} {% trans "messages" %}',
+    },
+    ("hyperkitty", "hyperkitty/user_posts.html"): {
+        '{{ emails.paginator.count }} {% trans "messages" %}',
+    },
+    ("hyperkitty", "hyperkitty/messages/summary_message.html"): {
+        "{{ email.date|timesince }}",
     },
     ("postorius", "postorius/base.html"): {
         '<html lang="en">',
@@ -269,7 +284,8 @@ def test_hyperkitty_page_keeps_upstream_content_with_crans_look(client, archives
     url = hyperkitty_pages(archives)[page]
     themed, upstream = get_both(client, url)
     assert_keeps_upstream(themed, upstream)
-    assert main_content(themed) == main_content(upstream)
+    if page != "search":  # its count and query are worded (test_mailman_crans_theme_pages.py)
+        assert main_content(themed) == main_content(upstream)
     assert_crans_look(themed, HYPERKITTY_CREDITS)
     assert "Tresorier" in main_content(themed) or "Budget 2024" in main_content(themed)
 

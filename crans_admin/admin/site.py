@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.db.models.base import ModelBase
 from django.urls import path
+from django.utils.translation import gettext_lazy
 
 from .rule import enforce
 
@@ -39,8 +40,21 @@ class CransAdminSite(admin.AdminSite):
         for model in models:
             if model in self._registry:  # a swapped model is not registered
                 enforce(self._registry[model])
+                translate_names(model)
 
     def replace(self, model: type[Model], admin_class: type[admin.ModelAdmin]) -> None:
         """Register ``admin_class`` for ``model`` in place of the class an app registered."""
         self.unregister(model)
         self.register(model, admin_class)
+
+
+def translate_names(model: type[Model]) -> None:
+    """Names that Django derives from the class (upstream's Meta gives none) through the
+    catalogues: the theme's French has them ("mail domains", "mailing list"...).
+
+    Only ``_meta`` changes, not the Meta attributes that migrations compare.
+    """
+    opts = model._meta
+    for name in ("verbose_name", "verbose_name_plural"):
+        if name not in opts.original_attrs:
+            setattr(opts, name, gettext_lazy(str(getattr(opts, name))))  # noqa: INT001
