@@ -41,18 +41,19 @@ MAILMAN_ARCHIVER_KEY = setting("MAILMAN_ARCHIVER_KEY", local_secret("archiver_ke
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite, its transactions taking the write lock at BEGIN: the
+        # web server and the task queue's workers and monitor write to the same
+        # file, and wait for each other's lock (timeout, in seconds) rather than
+        # fail at once with "database is locked" (crans_admin/sqlite/).
+        "ENGINE": "crans_admin.sqlite",
         "NAME": str(LOCAL_DIR / "mailman-web.db"),
-        # The web server and the task queue write to the same file: wait for
-        # the other's lock rather than fail at once with "database is locked".
         "OPTIONS": {"timeout": 30},
     }
 }
-# Tasks (hyperkitty's caches and thread positions) run in the process that
-# queues them: SQLite takes one writer at a time, and the task queue's
-# workers and monitor, each in a transaction of its own, fail at once with
-# "database is locked" when they meet (a timeout does not help there).
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+# Tasks go through the queue to the task queue (qcluster), as in production,
+# never run inside the request that queues them: run there, hyperkitty's
+# update_from_mailman saved core's list data, then the archiver's own stale
+# copy of the list wrote it back empty (a private list archived as public).
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]  # noqa: F405
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
