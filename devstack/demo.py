@@ -199,7 +199,13 @@ def demo_messages(now: datetime | None = None) -> list[EmailMessage]:
 
 
 def create_lists(client: Client) -> None:
-    """Create the domain and the lists in core and subscribe ``SUBSCRIBERS``; keep what exists."""
+    """Create the domain and the lists in core and subscribe ``SUBSCRIBERS``; keep what exists.
+
+    The mail domain is mapped to the current Site first, as postorius' domain
+    page does: the links of archived and delivered mail (Archived-At,
+    List-Archive, the footer's archive URL) then point to this site.
+    """
+    map_mail_domain()
     try:
         domain = client.get_domain(MAIL_DOMAIN)
     except urllib.error.HTTPError as error:
@@ -224,6 +230,16 @@ def create_lists(client: Client) -> None:
                     pre_confirmed=True,
                     pre_approved=True,
                 )
+
+
+def map_mail_domain() -> None:
+    """Map ``MAIL_DOMAIN`` to the current Site (django_mailman3's ``MailDomain``)."""
+    from django.contrib.sites.models import Site
+    from django_mailman3.models import MailDomain
+
+    MailDomain.objects.update_or_create(
+        mail_domain=MAIL_DOMAIN, defaults={"site": Site.objects.get_current()}
+    )
 
 
 def set_footers() -> None:

@@ -11,8 +11,13 @@ from django.test import Client
 
 from devstack.demo import (
     ADMIN_USERNAME,
+    DISCUSSION,
     HOST,
+    LISTS,
+    MAIL_DOMAIN,
     create_admin,
+    create_lists,
+    set_site,
     start_manage,
     web_server_command,
 )
@@ -50,3 +55,23 @@ def test_the_demo_administrator_is_a_superuser_who_can_log_in():
     client = Client()
     assert client.login(username=ADMIN_USERNAME, password="second-password")
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_maps_its_mail_domain_to_its_site_before_posting(mailman_core):
+    from django_mailman3.models import MailDomain
+    from hyperkitty.models import MailingList
+    from hyperkitty.views.mailman import _get_url
+
+    from crans_admin.doctor.registry import Status
+    from crans_admin.doctor.site import check_site
+
+    set_site(f"{HOST}:8000")
+    create_lists(mailman_core.client())
+    assert MailDomain.objects.get(mail_domain=MAIL_DOMAIN).site.domain == f"{HOST}:8000"
+    # The links core puts in mail (Archived-At, List-Archive, the footer's).
+    assert _get_url(DISCUSSION.address).startswith(f"https://{HOST}:8000/archives/")
+    for demo_list in LISTS:
+        MailingList.objects.create(name=demo_list.address)
+    finding = check_site(10.0)
+    assert finding.status == Status.OK, finding
