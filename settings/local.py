@@ -21,9 +21,12 @@ from .environment import setting  # noqa: E402
 
 
 def local_secret(name: str, size: int = 32) -> str:
-    """Return the secret ``name`` kept in the local folder, drawn on first use (``size`` bytes)."""
+    """Return the secret ``name`` kept in the local folder, drawn on first use (``size`` bytes).
+
+    One kept shorter than ``size`` characters (drawn smaller before) is drawn anew.
+    """
     path = LOCAL_DIR / "secrets" / name
-    if not path.exists():
+    if not path.exists() or len(path.read_text().strip()) < size:
         path.parent.mkdir(mode=0o700, exist_ok=True)
         path.write_text(secrets.token_urlsafe(size))
         path.chmod(0o600)
@@ -38,7 +41,7 @@ DEBUG = setting("MAILMAN_WEB_DEBUG", "1") != "0"
 COMPRESS_ENABLED = True
 
 # 64 characters: Django's deployment check (security.W009) wants 50 at least.
-SECRET_KEY = local_secret("django_secret_key", 48)
+SECRET_KEY = local_secret("secret_key", 48)
 MAILMAN_REST_API_URL = setting("MAILMAN_REST_API_URL", "http://127.0.0.1:8001")
 MAILMAN_REST_API_PASS = setting("MAILMAN_REST_API_PASS", local_secret("rest_api_pass"))
 MAILMAN_ARCHIVER_KEY = setting("MAILMAN_ARCHIVER_KEY", local_secret("archiver_key"))
