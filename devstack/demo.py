@@ -3,7 +3,8 @@
 Run it with ``bash .ci/demo`` (``python -m devstack.demo``). On 127.0.0.1
 only, each in its own folder of ``var/`` (ignored by git), it starts:
 
-- an SMTP sink (``var/sent-mail/``, a Maildir) that receives what Mailman sends;
+- an SMTP sink (``var/sent-mail/``, a Maildir) that receives what Mailman and
+  mailman-web send;
 - Mailman core 3.3.10 (``var/mailman-core/``, its virtualenv in
   ``var/venvs/mailman-core/``): SQLite, REST on 8001, LMTP on 8024, the
   hyperkitty archiver pointing at mailman-web;
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -199,7 +201,13 @@ def demo_messages(now: datetime | None = None) -> list[EmailMessage]:
 
 
 def create_lists(client: Client) -> None:
-    """Create the domain and the lists in core and subscribe ``SUBSCRIBERS``; keep what exists."""
+    """Create the domain and the lists in core and subscribe ``SUBSCRIBERS``; keep what exists.
+
+    The mail domain is mapped to the current Site first, as postorius' domain
+    page does: the links of archived and delivered mail (Archived-At,
+    List-Archive, the footer's archive URL) then point to this site.
+    """
+    map_mail_domain()
     try:
         domain = client.get_domain(MAIL_DOMAIN)
     except urllib.error.HTTPError as error:
@@ -224,6 +232,16 @@ def create_lists(client: Client) -> None:
                     pre_confirmed=True,
                     pre_approved=True,
                 )
+
+
+def map_mail_domain() -> None:
+    """Map ``MAIL_DOMAIN`` to the current Site (django_mailman3's ``MailDomain``)."""
+    from django.contrib.sites.models import Site
+    from django_mailman3.models import MailDomain
+
+    MailDomain.objects.update_or_create(
+        mail_domain=MAIL_DOMAIN, defaults={"site": Site.objects.get_current()}
+    )
 
 
 def set_footers() -> None:
@@ -330,6 +348,28 @@ def start_task_queue(env: dict[str, str], log: Path, timeout: float = 60) -> sub
         stop_process(process)
         raise
     return process
+
+
+# What the demo's mailman-web processes see of their environment, written to
+# ENV_FILE: commands run from the clone with it read the demo's configuration.
+DEMO_VARIABLES = (
+    "DJANGO_SETTINGS_MODULE",
+    "MAILMAN_WEB_LOCAL_DIR",
+    "MAILMAN_WEB_DEBUG",
+    "MAILMAN_REST_API_URL",
+    "CRANS_CAS_SERVER_URL",
+    "MAILMAN_WEB_EMAIL_PORT",
+)
+ENV_FILE = VAR / "demo.env"
+
+
+def write_environment(env: dict[str, str], path: Path = ENV_FILE) -> None:
+    """Write ``DEMO_VARIABLES`` of ``env`` to ``path``, for ``set -a; . path; set +a``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# The demo's environment (devstack/demo.py): set -a; . var/demo.env; set +a\n"
+        + "".join(f"{name}={shlex.quote(env[name])}\n" for name in DEMO_VARIABLES if name in env)
+    )
 
 
 def kept_password(name: str) -> str:
@@ -498,6 +538,7 @@ def start(demo: Demo, running: ExitStack) -> None:
     cas_started = pool.submit(demo.cas.start)
     running.callback(finish_starting, pool, [core_started, cas_started])
     prepare_web(demo.ports, demo.passwords)
+    write_environment(demo.web_env)
     demo.web = start_manage(
         web_server_command(demo.ports.web),
         demo.web_env,
@@ -549,10 +590,13 @@ Crans mailman-web demo, started in {seconds:.1f} s:
   CAS server      {cas}login
   Mailman core    REST {demo.core.rest_url}/3.1/ ({demo.core.admin_user} / {demo.core.admin_pass})
                   LMTP {HOST}:{demo.ports.lmtp}
-  mail sent       {demo.sink.folder}/new/ (one file per message Mailman sent)
+  mail sent       {demo.sink.folder}/new/ (one file per message Mailman or mailman-web sent)
   logs            {VAR / "logs"}/, {demo.core.log_file.parent}/, {demo.cas.folder / "cas.log"}
+  commands        with the demo's settings, from {REPO}:
+                  set -a; . {ENV_FILE.relative_to(REPO)}; set +a
+                  .venv/bin/python manage.py crans_doctor
 
-Ctrl-C stops everything.
+Ctrl-C stops everything (each service by its own PID).
 """
 
 
@@ -583,6 +627,7 @@ def run_demo() -> int:
     os.environ["MAILMAN_WEB_DEBUG"] = "0"  # the site's own error pages, not Django's debug ones
     os.environ["MAILMAN_REST_API_URL"] = f"http://{HOST}:{ports.rest}"
     os.environ["CRANS_CAS_SERVER_URL"] = f"http://{HOST}:{ports.cas}/cas/"
+    os.environ["MAILMAN_WEB_EMAIL_PORT"] = str(ports.smtp)  # mailman-web's own mail to the sink
     import django
     from django.conf import settings
 

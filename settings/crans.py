@@ -122,7 +122,13 @@ INSTALLED_APPS = (
     "crans_admin",
 )
 
-MIDDLEWARE = (*MIDDLEWARE, "crans_admin.rename.redirects.OldListNameRedirectMiddleware")  # noqa: F405
+MIDDLEWARE = (
+    *MIDDLEWARE,  # noqa: F405
+    "crans_admin.rename.redirects.OldListNameRedirectMiddleware",
+    # Not in Crans' file: hyperkitty's archiver API in one transaction, so that
+    # the task it queues cannot write a list's data before it (docs/development.md).
+    "crans_admin.archiving.AtomicArchivingMiddleware",
+)
 
 # Reverse-proxy configuration. Crans' file sets SECURE_PROXY_SSL_HEADER twice,
 # first to X-Forwarded-Proto, then to X-Forwarded-Scheme: only the second

@@ -36,6 +36,3 @@ DEBUG = False
 COMPRESS_ENABLED = False
 COMPRESS_OFFLINE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# PostgreSQL takes concurrent writers: tasks go through the queue to a
-# cluster, as in production (the embedded default runs them in place).
-Q_CLUSTER = {**Q_CLUSTER, "sync": False}  # noqa: F405
