@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 
 from .client import CasIdentity, cas_client
 from .conf import PROVIDER_ID, CransSettings, crans_settings
+from .uids import cas_attributes, normalise_uid
 
 # Room left for the digits allauth adds to make a username unique (150 at most).
 USERNAME_LENGTH = 140
@@ -60,8 +61,12 @@ class CransProvider(Provider):
         )
         return HttpResponseRedirect(cas_client(self.get_settings(), service_url).get_login_url())
 
-    def attribute(self, attributes: dict[str, Any], field: str) -> str | None:
-        """Return the first non-empty CAS attribute that ``ATTRIBUTES[field]`` names."""
+    def attribute(self, attributes: Any, field: str) -> str | None:
+        """Return the first non-empty CAS attribute that ``ATTRIBUTES[field]`` names.
+
+        ``attributes``: the CAS's, or a stored ``extra_data`` of either shape.
+        """
+        attributes = cas_attributes(attributes)
         for name in self.get_settings()["ATTRIBUTES"].get(field, []):
             values = attributes.get(name)
             for value in values if isinstance(values, list) else [values]:
@@ -69,14 +74,14 @@ class CransProvider(Provider):
                     return value.strip()
         return None
 
-    def names(self, attributes: dict[str, Any]) -> dict[str, str]:
+    def names(self, attributes: Any) -> dict[str, str]:
         """Return the ``first_name``, ``last_name`` and ``name`` the CAS released."""
         fields = {field: self.attribute(attributes, field) for field in ("first_name", "last_name")}
         fields["name"] = self.attribute(attributes, "name")
         return {field: value for field, value in fields.items() if value}
 
     def extract_uid(self, data: CasIdentity) -> str:
-        return data.user.strip().lower()
+        return normalise_uid(data.user)
 
     def extract_extra_data(self, data: CasIdentity) -> dict[str, Any]:
         return data.attributes

@@ -32,6 +32,7 @@ from .first_login import prepare_first_login
 from .models import LoginLock, ServiceTicket
 from .provider import CransProvider
 from .single_logout import record_login
+from .uids import join_old_account
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ class CallbackView(View):
             sociallogin.state = state
             with transaction.atomic():
                 LoginLock.acquire(sociallogin.account.uid)
+                # A row an older provider stored un-normalised ("Bob") becomes
+                # this uid's row, whatever the process: never a second account.
+                join_old_account(sociallogin.account.uid)
                 # A connection (from the account connections page) goes to the
                 # logged-in user, as allauth decides. Any other process picks
                 # the account by the first-login rules: allauth takes an

@@ -52,6 +52,8 @@ def check_crans_settings(**kwargs: Any) -> list[Error]:
         *check_account_setting_names(allauth_version(), set(dir(settings))),
         *check_pinned_versions(),
         *check_bundle_settings(),
+        *check_old_distributions(),
+        *check_leftover_files(),
     ]
 
 
@@ -177,3 +179,48 @@ def check_bundle_settings() -> list[Error]:
     except ImproperlyConfigured as error:
         return [Error(str(error), hint="See crans_admin/conf.py.", id="crans.E007")]
     return []
+
+
+def check_old_distributions(path: list[str] | None = None) -> list[Error]:
+    """Report distributions other than the bundle owning its modules or ``allauth_cas``.
+
+    Uninstalling one after the bundle deletes the bundle's files of the same name.
+    """
+    from .upgrade import foreign_distributions, uninstall_command
+
+    foreign = foreign_distributions(path)
+    if not foreign:
+        return []
+    return [
+        Error(
+            "Old distributions own modules of the bundle or django-allauth-cas': "
+            + "; ".join(
+                f"{d.name} {d.version} ({', '.join(d.modules)}, in {d.location})" for d in foreign
+            )
+            + ".",
+            hint=f"Run `{uninstall_command(foreign)}` (it deletes the bundle's files of the same "
+            "names too), then install the bundle again: `pip install --force-reinstall "
+            "--no-deps <the bundle's wheel>`. See docs/upgrade.md.",
+            id="crans.E008",
+        )
+    ]
+
+
+def check_leftover_files(path: list[str] | None = None) -> list[Error]:
+    """Report files in the bundle's module folders that the bundle does not ship."""
+    from .upgrade import leftover_files
+
+    leftovers = leftover_files(path)
+    if not leftovers:
+        return []
+    return [
+        Error(
+            f"{len(leftovers)} file(s) in the bundle's folders are no file of the bundle, left "
+            "by an old package (old templates keep overriding): "
+            + ", ".join(map(str, leftovers[:10]))
+            + (f" and {len(leftovers) - 10} more" if len(leftovers) > 10 else "")
+            + ".",
+            hint="Delete them (mailman-web crans_upgrade --check lists them all).",
+            id="crans.E009",
+        )
+    ]

@@ -16,7 +16,12 @@ from django.core.exceptions import ImproperlyConfigured
 from .allauth_compat import account_settings, allauth_version
 from .defaults import *  # noqa: F403
 from .environment import setting
-from .platforms import detect_base, forget_deprecated_debian_settings
+from .platforms import (
+    detect_base,
+    forget_deprecated_debian_settings,
+    log_file,
+    writable_log_file,
+)
 
 _base = detect_base()
 # Which mailman-web runs the settings: what `mailman-web crans_settings` reports,
@@ -35,12 +40,9 @@ DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "mailman-web.db")}
 }
 LOGGING = copy.deepcopy(LOGGING)  # noqa: F405 (the defaults stay as they are)
-# Debian's logs go where its logrotate configuration expects them.
-LOGGING["handlers"]["file"]["filename"] = (  # noqa: F405
-    _base.log_file
-    if _base.log_file and not setting("MAILMAN_WEB_BASE_DIR", "")
-    else str(BASE_DIR / "logs" / "mailmanweb.log")
-)
+# Debian's logs go where its logrotate configuration expects them, even with
+# MAILMAN_WEB_BASE_DIR set; a missing folder is created, or named in an error.
+LOGGING["handlers"]["file"]["filename"] = writable_log_file(log_file(_base, BASE_DIR))  # noqa: F405
 # Who changed what through crans_admin's commands (the admin also keeps a LogEntry).
 LOGGING["loggers"]["crans_admin"] = {"handlers": ["file"], "level": "INFO"}  # noqa: F405
 # CAS logins that fail (and why) and the CAS server's single logouts.

@@ -9,6 +9,7 @@ from the base, so that they import nothing that one of the two lacks.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,3 +86,36 @@ def forget_deprecated_debian_settings() -> None:
     """
     if loaded_by_debian_settings():
         vars(sys.modules["settings"]).pop("USE_L10N", None)
+
+
+def log_file(base: Base, base_dir: Path) -> Path:
+    """Where the log goes: Debian's file (its logrotate's), else ``base_dir/logs/mailmanweb.log``.
+
+    On Debian, a ``MAILMAN_WEB_BASE_DIR`` moves the data, never the log.
+    """
+    return Path(base.log_file) if base.log_file else base_dir / "logs" / "mailmanweb.log"
+
+
+def writable_log_file(path: Path) -> str:
+    """``path``, its folder created if missing; a clear error if it cannot be written.
+
+    Not an ImportError (Debian's settings.py would ignore it), and never
+    logging's "Unable to configure handler 'file'".
+    """
+    user = (
+        "www-data" if path.is_relative_to("/var/log/mailman3") else "the user running mailman-web"
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"The log folder {path.parent} does not exist and cannot be created "
+            f"({error.strerror}): create it, writable by {user}."
+        ) from error
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise ImproperlyConfigured(
+            f"The log {'file' if target == path else 'folder'} {target} cannot be written by "
+            f"this user (uid {os.getuid()}): make it writable by {user}."
+        )
+    return str(path)

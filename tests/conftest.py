@@ -16,6 +16,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.archives",
     "tests.fixtures.mailman_core",
     "tests.fixtures.browser",
+    "tests.fixtures.production",
 ]
 
 

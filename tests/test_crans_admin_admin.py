@@ -1,7 +1,6 @@
 """The admin: superuser actions on users, the current Site, as a browser posts them (CSRF on)."""
 
 import pytest
-from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin
@@ -11,6 +10,8 @@ from django.contrib.sites.models import Site
 from django.test import Client
 from django.urls import reverse
 from django_mailman3.models import MailDomain
+
+from tests.fixtures.members import crans_member
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +52,6 @@ def run_action(client: Client, action: str, *users: User):
         },
         follow=True,
     )
-
-
-def member(username: str, uid: str | None = None, **fields) -> User:
-    """An account connected to the CAS account ``uid`` (default: its username)."""
-    user = User.objects.create_user(username, **fields)
-    SocialAccount.objects.create(user=user, provider="crans", uid=uid or username)
-    return user
 
 
 def shown_messages(response) -> list[str]:
@@ -105,8 +99,8 @@ def test_post_without_csrf_token_is_refused(browser):
 
 
 def test_grant_action_sets_both_flags_and_logs_who_did_it(browser, root):
-    ynerant = member("ynerant")
-    alice = member("alice")
+    ynerant = crans_member("ynerant")
+    alice = crans_member("alice")
 
     response = run_action(browser, "grant_superuser", ynerant, alice)
 
@@ -122,7 +116,7 @@ def test_grant_action_sets_both_flags_and_logs_who_did_it(browser, root):
 
 
 def test_log_entry_is_shown_in_french(browser):
-    ynerant = member("ynerant")
+    ynerant = crans_member("ynerant")
     run_action(browser, "grant_superuser", ynerant)
 
     history = browser.get(f"{USERS}{ynerant.pk}/history/", HTTP_ACCEPT_LANGUAGE="fr")
@@ -138,8 +132,8 @@ def test_grant_action_on_a_superuser_changes_nothing_and_logs_nothing(browser, r
 
 
 def test_grant_action_refuses_a_deactivated_account(browser):
-    ynerant = member("ynerant")
-    bob = member("bob", is_active=False)
+    ynerant = crans_member("ynerant")
+    bob = crans_member("bob", is_active=False)
 
     response = run_action(browser, "grant_superuser", ynerant, bob)
 
@@ -204,7 +198,7 @@ def test_staff_without_superuser_status_cannot_use_the_actions():
 def test_grant_action_refuses_a_local_account_and_names_it(browser):
     # A local account took the username erin before the member erin logged in (as erin4).
     squatter = User.objects.create_user("erin")
-    real = member("erin4", uid="erin")
+    real = crans_member("erin", username="erin4")
 
     response = run_action(browser, "grant_superuser", squatter, real)
 
@@ -218,7 +212,7 @@ def test_grant_action_refuses_a_local_account_and_names_it(browser):
 
 def test_grant_action_for_local_accounts_refuses_crans_members(browser):
     local = User.objects.create_user("erin")
-    real = member("erin4", uid="erin")
+    real = crans_member("erin", username="erin4")
 
     response = run_action(browser, "grant_superuser_local", local, real)
 
@@ -230,7 +224,7 @@ def test_grant_action_for_local_accounts_refuses_crans_members(browser):
 
 
 def test_grant_message_names_the_cas_account(browser):
-    real = member("erin4", uid="erin")
+    real = crans_member("erin", username="erin4")
 
     response = run_action(browser, "grant_superuser", real)
 
@@ -301,7 +295,7 @@ def test_staff_cannot_make_themselves_superuser_in_the_change_form(staff_client)
 
 def test_staff_cannot_make_a_member_superuser_in_the_change_form(staff_client):
     _staff, client = staff_client
-    alice = member("alice")
+    alice = crans_member("alice")
     group = Group.objects.create(name="everything")
     group.permissions.set(Permission.objects.all())
 
@@ -322,7 +316,7 @@ def test_staff_cannot_make_a_member_superuser_in_the_change_form(staff_client):
 
 def test_staff_cannot_change_or_delete_a_privileged_account(staff_client, root):
     staff, client = staff_client
-    member_account = member("alice")
+    member_account = crans_member("alice")
 
     assert client.get(f"{USERS}{root.pk}/password/").status_code == 403
     token = csrf_token(client, USERS)

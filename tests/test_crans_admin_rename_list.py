@@ -10,7 +10,6 @@ import pytest
 from django.contrib.sites.models import Site
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.urls import reverse
 from django.utils import translation
 from django_mailman3.models import MailDomain
 from hyperkitty.models import Attachment, Email, Favorite, MailingList, Thread, Vote
@@ -27,9 +26,9 @@ from crans_admin.rename import (
     unfinished_renames,
 )
 from tests.fixtures.archives import (
-    SEARCH_WORD,
     database_changes,
     search,
+    search_page,
     snapshot_folder,
 )
 from tests.fixtures.archives import (
@@ -52,13 +51,6 @@ def rename(*args: str) -> str:
     out = io.StringIO()
     call_command("rename_list", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-def search_page(client, list_name: str) -> int:
-    """How many emails hyperkitty's search page finds in the list for SEARCH_WORD."""
-    response = client.get(reverse("hk_search"), {"q": SEARCH_WORD, "mlist": list_name})
-    assert response.status_code == 200
-    return response.context["emails"].paginator.count
 
 
 def template_of_the_new_list_id(name: str) -> None:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-from django.urls import reverse
 from haystack import connections
 from hyperkitty.models import Email, MailingList, Tag, Tagging
 
@@ -14,7 +13,7 @@ from crans_admin.rename.search_index import XapianDocuments, stored_documents
 from devstack.search_index import ENGINES as SEARCH_ENGINES
 from devstack.search_index import index_contents, use_search_index
 from tests.conftest import REPO
-from tests.fixtures.archives import SEARCH_WORD, index_list, search
+from tests.fixtures.archives import index_list, search, search_page
 
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
@@ -70,13 +69,6 @@ def test_rename_gives_the_index_of_a_full_reindex(archives, search_index, tmp_pa
     assert bureau == {
         key: value for key, value in before.items() if value["stored"]["mailinglist"] != OLD
     }
-
-
-def search_page(client, list_name: str) -> int:
-    """How many emails hyperkitty's search page finds in the list for SEARCH_WORD."""
-    response = client.get(reverse("hk_search"), {"q": SEARCH_WORD, "mlist": list_name})
-    assert response.status_code == 200
-    return response.context["emails"].paginator.count
 
 
 @ENGINES

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -17,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from crans_admin.superusers import LastSuperuserError, change_superusers
+from tests.fixtures.members import crans_member
 
 pytestmark = pytest.mark.django_db
 
@@ -35,21 +35,13 @@ def status(username: str) -> tuple[bool, bool, bool]:
     return User.objects.values_list("is_superuser", "is_staff", "is_active").get(username=username)
 
 
-def member(uid: str, email: str, username: str | None = None, **fields) -> User:
-    """An account as the CAS login makes it: connected to the CAS uid, its address verified."""
-    user = User.objects.create_user(username or uid, email, **fields)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    SocialAccount.objects.create(user=user, provider="crans", uid=uid)
-    return user
-
-
 @pytest.fixture
 def users():
     """Three CAS members (one deactivated), and a local superuser."""
-    member("ynerant", "ynerant@crans.org")
-    alice = member("alice", "alice@example.org")
+    crans_member("ynerant", "ynerant@crans.org")
+    alice = crans_member("alice", "alice@example.org")
     EmailAddress.objects.create(user=alice, email="alice@crans.org", verified=True)
-    member("bob", "bob@crans.org", is_active=False)
+    crans_member("bob", "bob@crans.org", is_active=False)
     User.objects.create_superuser("root", "root@crans.org")
 
 
@@ -138,8 +130,8 @@ def test_email_address_verified_by_several_accounts_is_refused_naming_them():
     # (dropped here, inside the test's transaction) can hold this.
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX unique_verified_email")
-    member("alice", "alice@crans.org")
-    member("alice2", "alice@crans.org")
+    crans_member("alice", "alice@crans.org")
+    crans_member("alice2", "alice@crans.org")
 
     with pytest.raises(CommandError) as raised:
         grant("--email", "alice@crans.org")
@@ -153,7 +145,7 @@ def test_email_address_verified_by_several_accounts_is_refused_naming_them():
 def erin():
     """A local account took the username erin before the member erin first logged in."""
     squatter = User.objects.create_user("erin", "erin@example.net")
-    real = member("erin", "erin@crans.org", username="erin4")
+    real = crans_member("erin", "erin@crans.org", username="erin4")
     return squatter, real
 
 

@@ -19,11 +19,14 @@ SOURCES = [
     APP / "admin" / "users.py",
     *sorted((APP / "sites").glob("*.py")),
     *sorted((APP / "superusers").glob("*.py")),
+    *sorted((APP / "upgrade").glob("*.py")),
+    APP / "doctor" / "upgrade.py",
     APP / "checks.py",
     APP / "conf.py",
     APP / "management" / "commands" / "crans_set_site.py",
     APP / "management" / "commands" / "crans_grant_superuser.py",
     APP / "management" / "commands" / "crans_settings.py",
+    APP / "management" / "commands" / "crans_upgrade.py",
 ]
 # The keywords of Django's makemessages for Python files.
 KEYWORDS = [

@@ -203,16 +203,11 @@ def old_address_route(alias_map: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
 
 
-def test_member_subscribes_posts_reads_and_the_list_is_renamed(
-    stack: Stack, browser_page, monkeypatch, tmp_path
-):
-    page = browser_page(stack.site)
-    # The CAS login page is the only other host the browser may reach.
-    cas_origin = origin(stack.cas.url)
-    page.page.route(lambda url: origin(url) == cas_origin, lambda route: route.continue_())
-    client = stack.core.client()
+def subscribe_post_and_read(page: WatchedPage, stack: Stack) -> tuple[str, str]:
+    """Bob logs in through the CAS, subscribes, posts and finds his post.
 
-    # Bob logs in through the CAS server.
+    Returns the Message-ID of his post and its permalink, as its footer gave it.
+    """
     log_in_through_cas(page, stack)
     expect(page.page.locator(".alert-success")).to_contain_text(
         f"Successfully signed in as {BOB.username}"
@@ -220,7 +215,6 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     account = SocialAccount.objects.get(provider="crans", uid=BOB.username)
     assert EmailAddress.objects.filter(user=account.user, email=BOB.email, verified=True).exists()
 
-    # He subscribes to the discussion list in postorius.
     page.goto(f"/postorius/lists/{DISCUSSION.list_id}/")
     shot(page, "04-list-before-subscribing")
     page.page.get_by_role("button", name="Subscribe").click()
@@ -229,7 +223,7 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
         f"You are subscribed to {DISCUSSION.address}"
     )
     shot(page, "05-subscribed")
-    assert client.get_list(DISCUSSION.address).is_member(BOB.email)
+    assert stack.core.client().get_list(DISCUSSION.address).is_member(BOB.email)
 
     # He posts by LMTP: core delivers it with the list's footer, hyperkitty archives it.
     first = post(stack, 1, DISCUSSION.address, "Compte rendu de la réunion")
@@ -252,14 +246,15 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     expect(page.page.locator("body")).to_contain_text("Compte rendu de la réunion")
     shot(page, "08-search-before-renaming")
 
-    # The permalink of the first post, as its footer gave it to the members.
     permalink = body(copy).split(f"https://{MAIL_DOMAIN}", 1)[1].split()[0]
     assert permalink.startswith(f"/archives/list/{DISCUSSION.address}/message/")
+    return first, permalink
 
-    # Core stops; the list is renamed on both sides; core starts again.
+
+def rename_with_core_stopped(stack: Stack, alias_map: Path, monkeypatch) -> None:
+    """Core stops; ``rename_list`` renames the list on both sides; core starts again."""
     stack.core.stop()
     output = StringIO()
-    alias_map = tmp_path / "renamed-lists"
     monkeypatch.setenv("CRANS_MAILMAN_CORE_DB_URL", stack.core.database_url)
     call_command(
         "rename_list",
@@ -275,13 +270,15 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     assert f"{DISCUSSION.address} {NEW_ADDRESS}" in output.getvalue()
     stack.core.start()
 
-    # Core: the members, the footer's template, and no old list.
-    renamed = client.get_list(NEW_ADDRESS)
+
+def check_core_serves_the_new_name(stack: Stack) -> None:
+    """Core: the members, the footer's template, and no old list."""
+    renamed = stack.core.client().get_list(NEW_ADDRESS)
     assert {member.email for member in renamed.members} == {p.email for p in (*SUBSCRIBERS, BOB)}
     with pytest.raises(HTTPError) as missing:
-        client.get_list(DISCUSSION.address)
+        stack.core.client().get_list(DISCUSSION.address)
     assert missing.value.code == 404
-    assert {mlist.fqdn_listname for mlist in client.lists} == {
+    assert {mlist.fqdn_listname for mlist in stack.core.client().lists} == {
         *(demo_list.address for demo_list in LISTS if demo_list != DISCUSSION),
         NEW_ADDRESS,
     }
@@ -290,19 +287,20 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     assert footer_url.endswith(f"/api/templates/list/{NEW_LIST_ID}/{FOOTER_TEMPLATE}")
     assert requests.get(footer_url, timeout=10).text.startswith("-- \nListe $display_name")
 
-    # A new post reaches the members with the footer under the new name, and
-    # is archived with the others (no new, empty list in hyperkitty).
+
+def check_new_posts_and_pages(page: WatchedPage, stack: Stack) -> None:
+    """A new post is delivered and archived under the new name; the pages show it."""
     second = post(stack, 2, NEW_ADDRESS, "Compte rendu de la réunion suivante")
     wait_until_archived([second], logs=[stack.core.log_file])
     copy = wait_until(lambda: delivered(stack.sink, second), "core delivers the post")
     assert copy["List-Id"].endswith(f"<{NEW_LIST_ID}>")
     assert footer("Causerie", NEW_ADDRESS) in body(copy)
+    # Archived with the others: no new, empty list in hyperkitty.
     archive = MailingList.objects.get(name=NEW_ADDRESS)
     assert not MailingList.objects.filter(name=DISCUSSION.address).exists()
     demo_count = sum(1 for message_id in stack.demo_ids if ".discussion." in message_id)
     assert Email.objects.filter(mailinglist=archive).count() == demo_count + 2
 
-    # The browser: archive, search and subscription under the new name only.
     page.goto(f"/archives/list/{NEW_ADDRESS}/")
     expect(page.page.locator("body")).to_contain_text("Causerie")
     expect(page.page.locator("body")).to_contain_text("Panne du wifi au bâtiment J")
@@ -316,7 +314,9 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     expect(page.page.locator("body")).to_contain_text("Unsubscribe")
     shot(page, "11-list-after-renaming")
 
-    # Old links still reach the list: 301 to the same page under the new name.
+
+def check_old_links_redirect(page: WatchedPage, stack: Stack, permalink: str) -> None:
+    """Old links still reach the list: 301 to the same page under the new name."""
     for old, new, text in (
         (f"/archives/list/{DISCUSSION.address}/", f"/archives/list/{NEW_ADDRESS}/", "Causerie"),
         (permalink, permalink.replace(DISCUSSION.address, NEW_ADDRESS), WORD),
@@ -330,9 +330,10 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
         expect(page.page.locator("body")).to_contain_text(text)
     shot(page, "12-old-link-redirected")
 
-    # The old address: core accepts it as an alias of the renamed list, and Postfix,
-    # given the map that rename_list wrote, sends the old address's mail to the new
-    # one. Bob replies to his first post, at the old address.
+
+def check_old_address_reaches_the_list(stack: Stack, alias_map: Path, first: str) -> None:
+    """Bob replies at the old address: core accepts it as an alias, Postfix routes it."""
+    renamed = stack.core.client().get_list(NEW_ADDRESS)
     assert renamed.settings["acceptable_aliases"] == [DISCUSSION.address]
     route = old_address_route(alias_map)
     assert route[DISCUSSION.address] == NEW_ADDRESS
@@ -351,6 +352,24 @@ def test_member_subscribes_posts_reads_and_the_list_is_renamed(
     delivered_reply = wait_until(lambda: delivered(stack.sink, third), "core delivers the reply")
     assert {*delivered_reply["X-RcptTo"].split(", ")} == {p.email for p in (*SUBSCRIBERS, BOB)}
     assert len(renamed.held) == 0
+    archive = MailingList.objects.get(name=NEW_ADDRESS)
     assert Email.objects.filter(mailinglist=archive, message_id=third).exists()
+
+
+def test_member_subscribes_posts_reads_and_the_list_is_renamed(
+    stack: Stack, browser_page, monkeypatch, tmp_path
+):
+    page = browser_page(stack.site)
+    # The CAS login page is the only other host the browser may reach.
+    cas_origin = origin(stack.cas.url)
+    page.page.route(lambda url: origin(url) == cas_origin, lambda route: route.continue_())
+    alias_map = tmp_path / "renamed-lists"
+
+    first, permalink = subscribe_post_and_read(page, stack)
+    rename_with_core_stopped(stack, alias_map, monkeypatch)
+    check_core_serves_the_new_name(stack)
+    check_new_posts_and_pages(page, stack)
+    check_old_links_redirect(page, stack, permalink)
+    check_old_address_reaches_the_list(stack, alias_map, first)
     problems = page.problems()
     assert not problems, "\n".join(problems)

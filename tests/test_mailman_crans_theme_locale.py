@@ -5,24 +5,19 @@ from __future__ import annotations
 import gettext
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.utils import translation
 
+from tests.fixtures.commands import run
+
 REPO = Path(__file__).resolve().parent.parent
 THEME = REPO / "mailman_crans_theme"
 PO_FILE = THEME / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 # Strings that French writes the same way (translated as themselves upstream).
 SAME_IN_FRENCH = {"version", "Archives"}
-
-
-def run(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def compiled(po_file: Path, mo_file: Path) -> dict[str, str]:

@@ -2,12 +2,13 @@
 
 import os
 import re
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.commands import run
 
 REPO = Path(__file__).resolve().parent.parent
 APPS = ("mailman_crans_theme", "allauth_cas_crans", "crans_admin", "crans_mailman_web_settings")
@@ -19,18 +20,21 @@ SECRETS = {
 }
 
 
-def run(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, **kwargs)
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 @pytest.fixture(scope="module")
 def build(tmp_path_factory) -> tuple[Path, str]:
     """The wheel, and what its build printed."""
     folder = tmp_path_factory.mktemp("wheel")
     result = run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(folder), str(REPO)
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "-v",
+        "-w",
+        str(folder),
+        str(REPO),
+        timeout=900,
     )
     (path,) = folder.glob("crans_mailman_web-*.whl")
     return path, result.stdout + result.stderr
@@ -69,7 +73,7 @@ def fresh_venv(tmp_path_factory, wheel) -> Path:
     """A new virtualenv with the wheel and its extra mailman-web (PyPI's mailman-web 0.0.9)."""
     folder = tmp_path_factory.mktemp("venv")
     run(sys.executable, "-m", "venv", str(folder))
-    run(str(folder / "bin" / "pip"), "install", "-q", f"{wheel}[mailman-web]")
+    run(str(folder / "bin" / "pip"), "install", "-q", f"{wheel}[mailman-web]", timeout=900)
     return folder
 
 

@@ -30,7 +30,7 @@ BUNDLE_APPS = {
 # A name the bundle's commands are given: a command line naming one must name a command.
 BUNDLE_COMMAND_NAME = re.compile(r"crans_\w+|rename_list")
 # Pages that other branches write (docs/upgrade.md, ...): linked already, checked once merged.
-PAGES_FROM_OTHER_BRANCHES = {"docs/upgrade.md", "docs/production.md", "docs/theme.md"}
+PAGES_FROM_OTHER_BRANCHES = {"docs/theme.md"}
 
 FENCE = re.compile(r"^```[^\n]*\n.*?^```[ \t]*$", flags=re.S | re.M)
 SHELL_BLOCK = re.compile(r"^```(?:sh|bash|shell|console)[ \t]*\n(.*?)^```", flags=re.S | re.M)

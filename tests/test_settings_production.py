@@ -198,3 +198,54 @@ def test_check_deploy_reports_only_what_the_reverse_proxy_handles(tmp_path):
         line.split(")")[0].strip("?: (") for line in result.stderr.splitlines() if ": (" in line
     }
     assert reported == {"security.W004", "security.W008"}, result.stderr
+
+
+def reimported(monkeypatch, **variables: str):
+    """The production settings imported again with ``variables`` in the environment."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    sys.modules.pop("crans_mailman_web_settings.production")
+    return importlib.import_module("crans_mailman_web_settings.production")
+
+
+def test_one_host_by_default(production):
+    """No variable: a cache per process, the index in the base folder, a connection per request."""
+    assert not hasattr(production, "CACHES")
+    assert production.HAYSTACK_CONNECTIONS["default"]["PATH"].endswith("fulltext_index")
+    assert production.DATABASES["default"]["CONN_MAX_AGE"] == 0
+    assert production.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize(
+    "url, backend, location",
+    [
+        ("redis://10.0.0.5:6379/1", "redis.RedisCache", "redis://10.0.0.5:6379/1"),
+        ("unix:///run/redis/redis.sock", "redis.RedisCache", "unix:///run/redis/redis.sock"),
+        ("memcached://10.0.0.5:11211", "memcached.PyMemcacheCache", "10.0.0.5:11211"),
+    ],
+)
+def test_shared_cache_from_the_environment(production, monkeypatch, url, backend, location):
+    cache = reimported(monkeypatch, MAILMAN_WEB_CACHE_URL=url).CACHES["default"]
+    assert cache["BACKEND"] == f"django.core.cache.backends.{backend}"
+    assert cache["LOCATION"] == location
+
+
+def test_unknown_cache_url_is_refused(production, monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="MAILMAN_WEB_CACHE_URL"):
+        reimported(monkeypatch, MAILMAN_WEB_CACHE_URL="mongodb://10.0.0.5")
+
+
+def test_hosts_index_and_connections_from_the_environment(production, monkeypatch):
+    settings = reimported(
+        monkeypatch,
+        MAILMAN_WEB_SEARCH_INDEX_DIR="/srv/shared/fulltext_index",
+        MAILMAN_WEB_DB_CONN_MAX_AGE="60",
+        MAILMAN_WEB_ALLOWED_HOSTS="web2.crans.org, 10.0.0.6",
+        MAILMAN_REST_API_URL="http://10.0.0.2:8001",
+        CRANS_CAS_SERVER_URL="https://cas2.crans.org/",
+    )
+    assert settings.HAYSTACK_CONNECTIONS["default"]["PATH"] == "/srv/shared/fulltext_index"
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 60
+    assert settings.ALLOWED_HOSTS[-2:] == ["web2.crans.org", "10.0.0.6"]
+    assert settings.MAILMAN_REST_API_URL == "http://10.0.0.2:8001"
+    assert settings.SOCIALACCOUNT_PROVIDERS["crans"]["SERVER_URL"] == "https://cas2.crans.org/"

@@ -12,7 +12,8 @@ hands the task queue a task that does nothing, to see it run.
   :mod:`.configuration` (``settings``, ``deploy``), :mod:`.database`,
   :mod:`.mailman` (``core``, ``archiver``), :mod:`.site`, :mod:`.files`
   (``compress``, ``static``, ``translations``), :mod:`.search`, :mod:`.cas`,
-  :mod:`.lists`, :mod:`.tasks`, :mod:`.mail` (``smtp``).
+  :mod:`.lists`, :mod:`.tasks`, :mod:`.mail` (``smtp``), :mod:`.upgrade`
+  (``old-packages``, ``old-uids``, ``old-tasks``, ``old-index``).
 
 A new check is a function decorated with ``@check`` in the module of its area;
 a new area is a module, imported below at its place in the report.
@@ -25,6 +26,7 @@ from .registry import CHECKS, Check, CheckResult, Finding, Report, Status, check
 # isort: off
 from . import configuration, database, mailman, site, files  # noqa: F401
 from . import search, cas, lists, tasks, mail  # noqa: F401
+from . import upgrade  # noqa: F401
 # isort: on
 
 __all__ = [

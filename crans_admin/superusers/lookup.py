@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from allauth_cas_crans.conf import PROVIDER_ID
+from allauth_cas_crans.uids import normalise_uid, twins
 
 from .exceptions import AmbiguousUserError, UnknownUsersError
 
@@ -35,8 +36,12 @@ def unique(values: Iterable[T]) -> list[T]:
 
 
 def _close_matches(word: str, candidates: Iterable[str]) -> list[str]:
-    """Return the candidates closest to ``word``, ignoring case."""
-    by_lowercase = {candidate.lower(): candidate for candidate in candidates if candidate}
+    """Return the candidates closest to ``word``, ignoring case, ``word`` itself left out."""
+    by_lowercase = {
+        candidate.lower(): candidate
+        for candidate in candidates
+        if candidate and candidate.strip().lower() != word.strip().lower()
+    }
     matches = difflib.get_close_matches(word.lower(), by_lowercase, n=SUGGESTIONS)
     return [by_lowercase[match] for match in matches]
 
@@ -99,15 +104,23 @@ def find_users(
 def _find_by_cas_uid(identifiers: list[str], using: str) -> dict[str, AbstractUser]:
     User = get_user_model()
     accounts = SocialAccount.objects.using(using).select_related("user")
-    by_uid = {
-        account.uid: account.user
-        for account in accounts.filter(
-            provider=PROVIDER_ID, uid__in=[name.strip().lower() for name in identifiers]
-        )
-    }
-    found = {
-        name: by_uid[name.strip().lower()] for name in identifiers if name.strip().lower() in by_uid
-    }
+    found = {}
+    for name in identifiers:
+        # Rows an older provider stored un-normalised ("Bob") count as the member's.
+        rows = twins(normalise_uid(name), using)
+        if len(rows) > 1:
+            uids = [row.uid for row in rows]
+            raise AmbiguousUserError(
+                _(
+                    "The CAS username %(name)r names several accounts made by an earlier "
+                    "version of the site (CAS accounts %(uids)s): keep one with mailman-web "
+                    "crans_upgrade first. Nobody was changed."
+                )
+                % {"name": name, "uids": ", ".join(repr(uid) for uid in uids)},
+                uids,
+            )
+        if rows:
+            found[name] = rows[0].user
     unknown = [name for name in identifiers if name not in found]
     if unknown:
         local = set(
