@@ -18,11 +18,12 @@ import pytest
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.template import engines
 from django.test import RequestFactory, override_settings
-from django.urls import reverse
+from django.urls import include, path, reverse
 from django.utils import translation
 from hyperkitty.models import Email
 
@@ -221,6 +222,8 @@ REPLACED_LINES = {
         "alt=\"{% trans 'Mailman logo' %}\"/> Postorius</span>",
         '<footer class="footer">',
         '<p class="text-center">',
+        # The Archives link shows when the archives' URLs exist.
+        '<li class="nav-item"><a href="{% url \'hk_root\' %}" class="nav-link">',
     },
     ("django_mailman3", "account/login.html"): {
         # Inherited: the theme's login page extends upstream's.
@@ -597,6 +600,52 @@ def test_server_error_page_is_themed_with_the_database_down(tmp_path):
     assert "<title>Server error - Crans</title>" in english
     assert "<h1>Erreur du serveur</h1>" in french
     assert '<html lang="fr">' in french
+
+
+# The URLs of a site without the archives, as postorius' own test project: the
+# theme's pages must render there too (hyperkitty installed, its URLs not).
+urlpatterns = [
+    path("postorius/", include("postorius.urls")),
+    path("", include("django_mailman3.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+WITHOUT_ARCHIVES = pytest.mark.urls(__name__)
+
+
+def assert_no_archives_link(html: str) -> None:
+    assert "/hyperkitty/" not in html and "/archives/" not in html
+    assert "Back to the archives" not in html
+
+
+@WITHOUT_ARCHIVES
+def test_error_pages_without_the_archives(client, rf, site_name):
+    from django.core.exceptions import PermissionDenied
+    from django.views.defaults import permission_denied, server_error
+
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    request = rf.get("/admin/secret/")
+    request.user = get_user_model()()
+    with translation.override("en"):
+        denied = permission_denied(request, PermissionDenied())
+        failed = server_error(rf.get("/"))
+    assert (denied.status_code, failed.status_code) == (403, 500)
+    for response in (not_found, denied, failed):
+        html = response.content.decode()
+        error_page_look(html)
+        assert '<a class="navbar-brand" href="/">' in html
+        assert_no_archives_link(html)
+
+
+@WITHOUT_ARCHIVES
+def test_postorius_page_without_the_archives(client, site_name, settings):
+    settings.MAILMAN_REST_API_URL = "http://127.0.0.1:9"
+    response = client.get(reverse("list_index"))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert_crans_look(html, POSTORIUS_CREDITS)
+    assert_no_archives_link(html)
 
 
 def test_overview_and_thread_list_in_french(client, archives, site_name):
