@@ -29,6 +29,7 @@ from email.utils import formataddr
 from io import StringIO
 from pathlib import Path
 from urllib.error import HTTPError
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -159,12 +160,17 @@ def body(message) -> str:
     return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
 
 
-def footer(display_name: str, address: str) -> str:
+def footer(stack: Stack, display_name: str, address: str) -> str:
     """The start of the footer core adds, with the message's permalink (set_footers)."""
     return (
         f"-- \nListe {display_name} du Crans (démo)\n"
-        f"Archives : https://{MAIL_DOMAIN}/archives/list/{address}/message/"
+        f"Archives : {archives_origin(stack)}/archives/list/{address}/message/"
     )
+
+
+def archives_origin(stack: Stack) -> str:
+    """Where links in mail lead: the Site that the mail domain is mapped to (hyperkitty: https)."""
+    return f"https://{urlsplit(stack.site).netloc}"
 
 
 def post(stack: Stack, number: int, address: str, subject: str) -> str:
@@ -230,7 +236,7 @@ def subscribe_post_and_read(page: WatchedPage, stack: Stack) -> tuple[str, str]:
     wait_until_archived([first], logs=[stack.core.log_file])
     copy = wait_until(lambda: delivered(stack.sink, first), "core delivers the post")
     assert {*copy["X-RcptTo"].split(", ")} == {p.email for p in (*SUBSCRIBERS, BOB)}
-    assert footer("Discussion", DISCUSSION.address) in body(copy)
+    assert footer(stack, "Discussion", DISCUSSION.address) in body(copy)
     page.goto(f"/archives/list/{DISCUSSION.address}/")
     expect(page.page.locator("body")).to_contain_text("Compte rendu de la réunion")
     expect(page.page.locator("body")).to_contain_text("Panne du wifi au bâtiment J")
@@ -246,7 +252,7 @@ def subscribe_post_and_read(page: WatchedPage, stack: Stack) -> tuple[str, str]:
     expect(page.page.locator("body")).to_contain_text("Compte rendu de la réunion")
     shot(page, "08-search-before-renaming")
 
-    permalink = body(copy).split(f"https://{MAIL_DOMAIN}", 1)[1].split()[0]
+    permalink = body(copy).split(archives_origin(stack), 1)[1].split()[0]
     assert permalink.startswith(f"/archives/list/{DISCUSSION.address}/message/")
     return first, permalink
 
@@ -294,7 +300,7 @@ def check_new_posts_and_pages(page: WatchedPage, stack: Stack) -> None:
     wait_until_archived([second], logs=[stack.core.log_file])
     copy = wait_until(lambda: delivered(stack.sink, second), "core delivers the post")
     assert copy["List-Id"].endswith(f"<{NEW_LIST_ID}>")
-    assert footer("Causerie", NEW_ADDRESS) in body(copy)
+    assert footer(stack, "Causerie", NEW_ADDRESS) in body(copy)
     # Archived with the others: no new, empty list in hyperkitty.
     archive = MailingList.objects.get(name=NEW_ADDRESS)
     assert not MailingList.objects.filter(name=DISCUSSION.address).exists()
