@@ -24,7 +24,7 @@ import psycopg2
 from devstack.processes import LOOPBACK, process_alive
 
 
-def _postgresql_server() -> dict[str, str]:
+def postgresql_server() -> dict[str, str]:
     """The PostgreSQL server of the test suite (the MAILMAN_WEB_DB_* variables)."""
     return {
         "host": os.environ.get("MAILMAN_WEB_DB_HOST", "127.0.0.1"),
@@ -36,7 +36,7 @@ def _postgresql_server() -> dict[str, str]:
 
 def administer_postgresql(statement: str) -> None:
     """Run ``statement`` outside a transaction on the suite's server (CREATE/DROP DATABASE)."""
-    connection = psycopg2.connect(dbname="postgres", **_postgresql_server())
+    connection = psycopg2.connect(dbname="postgres", **postgresql_server())
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
@@ -63,7 +63,7 @@ def scratch_database(purpose: str) -> Iterator[str]:
 @contextlib.contextmanager
 def core_database() -> Iterator[str]:
     """Create an empty PostgreSQL database for core; yield its URL; drop it at the end."""
-    server = _postgresql_server()
+    server = postgresql_server()
     with scratch_database("core") as name:
         yield (
             f"postgresql://{quote(server['user'], safe='')}:{quote(server['password'], safe='')}"

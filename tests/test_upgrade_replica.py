@@ -36,6 +36,7 @@ import pytest
 import requests
 
 from devstack.cas_server import CasServer, CasUser
+from devstack.postgresql import administer_postgresql, postgresql_server
 from tests.debian13 import (
     Debian,
     chroot,
@@ -94,36 +95,17 @@ class Database:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    @staticmethod
-    def server() -> dict[str, str]:
-        return {
-            "host": os.environ["MAILMAN_WEB_DB_HOST"],
-            "port": os.environ["MAILMAN_WEB_DB_PORT"],
-            "user": os.environ["MAILMAN_WEB_DB_USER"],
-            "password": os.environ["MAILMAN_WEB_DB_PASSWORD"],
-        }
-
-    @classmethod
-    def administer(cls, statement: str) -> None:
-        connection = psycopg2.connect(dbname="postgres", **cls.server())
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            connection.close()
-
     @classmethod
     def create(cls, name: str) -> Database:
-        cls.administer(f'CREATE DATABASE "{name}"')
+        administer_postgresql(f'CREATE DATABASE "{name}"')
         return cls(name)
 
     def drop(self) -> None:
-        self.administer(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        administer_postgresql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     @property
     def env(self) -> dict[str, str]:
-        server = self.server()
+        server = postgresql_server()
         return {
             "MAILMAN_WEB_DB_HOST": server["host"],
             "MAILMAN_WEB_DB_PORT": server["port"],
@@ -133,22 +115,22 @@ class Database:
         }
 
     def _client(self, tool: str, *args: str) -> list[str]:
-        server = self.server()
+        server = postgresql_server()
         return [tool, "-h", server["host"], "-p", server["port"], "-U", server["user"], *args]
 
     def dump(self, path: Path) -> Path:
         command = self._client("pg_dump", "-Fc", "-f", str(path), self.name)
-        environment = {**os.environ, "PGPASSWORD": self.server()["password"]}
+        environment = {**os.environ, "PGPASSWORD": postgresql_server()["password"]}
         subprocess.run(command, check=True, env=environment, capture_output=True, timeout=300)
         return path
 
     def restore(self, path: Path) -> None:
         command = self._client("pg_restore", "--no-owner", "-d", self.name, str(path))
-        environment = {**os.environ, "PGPASSWORD": self.server()["password"]}
+        environment = {**os.environ, "PGPASSWORD": postgresql_server()["password"]}
         subprocess.run(command, check=True, env=environment, capture_output=True, timeout=300)
 
     def rows(self, query: str) -> list[tuple]:
-        connection = psycopg2.connect(dbname=self.name, **self.server())
+        connection = psycopg2.connect(dbname=self.name, **postgresql_server())
         try:
             with connection.cursor() as cursor:
                 cursor.execute(query)
