@@ -85,8 +85,8 @@ def groups_to_normalise(using: str = DEFAULT_DB_ALIAS) -> dict[str, list[SocialA
     groups: dict[str, list[SocialAccount]] = defaultdict(list)
     candidates = crans_accounts(using).filter(Q(uid__in=wanted) | ~Q(uid__regex=PLAIN_UID))
     for account in candidates.select_related("user").order_by("pk"):
-        if normalise_uid(account.uid) in wanted:
-            groups[normalise_uid(account.uid)].append(account)
+        if (uid := normalise_uid(account.uid)) in wanted:
+            groups[uid].append(account)
     return dict(sorted(groups.items()))
 
 

@@ -40,7 +40,7 @@ def _close_matches(word: str, candidates: Iterable[str]) -> list[str]:
     by_lowercase = {
         candidate.lower(): candidate
         for candidate in candidates
-        if candidate and candidate.strip().lower() != word.strip().lower()
+        if candidate and normalise_uid(candidate) != normalise_uid(word)
     }
     matches = difflib.get_close_matches(word.lower(), by_lowercase, n=SUGGESTIONS)
     return [by_lowercase[match] for match in matches]
