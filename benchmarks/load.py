@@ -1061,7 +1061,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per phase")
     parser.add_argument(
         "--max-requests", type=int, default=20_000, help="requests per phase at most"
