@@ -155,6 +155,8 @@ OVERRIDDEN = {
     "hyperkitty/search_results.html",
     "hyperkitty/user_posts.html",
     "hyperkitty/messages/summary_message.html",
+    "postorius/user/subscriptions.html",
+    "postorius/lists/summary.html",
     *TITLED,
 }
 OWN = {
@@ -224,6 +226,14 @@ REPLACED_LINES = {
         '<p class="text-center">',
         # The Archives link shows when the archives' URLs exist.
         '<li class="nav-item"><a href="{% url \'hk_root\' %}" class="nav-link">',
+    },
+    ("postorius", "postorius/user/subscriptions.html"): {
+        "<td>{{ subscription.preferences.delivery_mode }}</td>",
+        "<td>{{ subscription.role }}</td>",
+    },
+    ("postorius", "postorius/lists/summary.html"): {
+        "<td>{{ subscription.delivery_status }}</td>",
+        "<td>{{ subscription.delivery_mode }}</td>",
     },
     ("django_mailman3", "account/login.html"): {
         # Inherited: the theme's login page extends upstream's.
@@ -453,6 +463,50 @@ def test_postorius_pages_keep_upstream_content_with_crans_look(client, crans_lis
         assert "mailman_logo_small_trans.png" not in themed
 
 
+@pytest.fixture
+def subscriber(client, crans_list):
+    """A member subscribed to the list with core's defaults (no delivery preference of theirs)."""
+    from tests.fixtures.members import crans_member
+
+    user = crans_member("abonne", "abonne@crans.org")
+    crans_list.subscribe(
+        "abonne@crans.org", pre_verified=True, pre_confirmed=True, pre_approved=True
+    )
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "raw"),
+    [
+        ("en", ["<td>Default</td>", "<td>member</td>"], ["<td>None</td>"]),
+        ("fr", ["<td>Par défaut</td>", "<td>abonné</td>"], ["<td>None</td>", "<td>member</td>"]),
+    ],
+)
+def test_subscriptions_page_says_delivery_mode_and_role_in_words(
+    client, subscriber, language, words, raw
+):
+    html = client.get(reverse("ps_user_profile"), HTTP_ACCEPT_LANGUAGE=language)
+    table = main_content(html.content.decode())
+    assert "abonne@crans.org" in table
+    for word in words:
+        assert word in table
+    for value in raw:
+        assert value not in table
+
+
+@pytest.mark.parametrize(("language", "default"), [("en", "Default"), ("fr", "Par défaut")])
+def test_list_summary_says_default_delivery_in_words(
+    client, subscriber, crans_list, language, default
+):
+    html = client.get(
+        reverse("list_summary", args=[crans_list.list_id]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    row = main_content(html).split("abonne@crans.org", 1)[1].split("</tr>", 1)[0]
+    assert row.count(f"<td>{default}</td>") == 2  # delivery status and mode
+    assert "None" not in row
+
+
 def test_admin_error_message_looks_like_an_error(rf, site_name):
     """mailman-web tags errors "danger"; the admin's stylesheet styles "error"."""
     from django.contrib import admin, messages
@@ -519,10 +573,25 @@ def test_login_page_has_one_password_reset_link_and_names_both_logins(client, si
     assert "son nom d'utilisateur ou son adresse e-mail" in french
 
 
+def test_wrong_password_is_one_red_box(client, site_name):
+    get_user_model().objects.create_user("membre", "membre@crans.org", "membre-password")
+    response = client.post(reverse("account_login"), {"login": "membre", "password": "wrong"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    start = html.index('<div class="alert alert-danger">')
+    box = html[start : html.index("</div>", start)]
+    assert "not correct" in box  # allauth's "The username and/or password you specified..."
+    # Hyperkitty styles an errorlist as an alert of its own: none inside the box.
+    assert "errorlist" not in box
+    assert html.count("alert-danger") == 1
+
+
 def error_page_look(html: str) -> None:
     assert f'<img class="crans-logo" src="/static/{THEME}/img/crans-logo.svg" alt="Crans"' in html
     assert f'href="/static/{THEME}/css/crans.css"' in html
     assert f'href="{WIKI_URL}"' in html
+    # Upstream's alert box around the explanation (postorius' own tests look for it).
+    assert '<div class="alert alert-danger">' in html
 
 
 def test_not_found_page_is_themed(client, site_name):
@@ -531,6 +600,7 @@ def test_not_found_page_is_themed(client, site_name):
     html = response.content.decode()
     error_page_look(html)
     assert title(html) == f"Page not found - {SITE_NAME}"
+    assert "<h1>Page not found</h1>" in html
     assert f'<span class="crans-site-name">{SITE_NAME}</span>' in html
     french = client.get("/hyperkitty/no-such-page/", HTTP_ACCEPT_LANGUAGE="fr")
     assert "<h1>Page non trouvée</h1>" in french.content.decode()
@@ -547,7 +617,8 @@ def test_permission_denied_page_is_themed(rf, site_name):
     assert response.status_code == 403
     html = response.content.decode()
     error_page_look(html)
-    assert title(html) == f"Access denied - {SITE_NAME}"
+    assert title(html) == f"Forbidden - {SITE_NAME}"
+    assert "<h1>Forbidden</h1>" in html
 
 
 # Run in a process of its own, whose database is a closed port.
