@@ -1,8 +1,7 @@
 """Layout of the theme's pages in Debian's headless Chromium, measured on element boxes.
 
-Issue 21's points: no stray bullet beside the admin's Crans button, the admin's
-user list fits a 1366-pixel screen, no red box in a red box on a wrong
-password, the profile's Votes column on one line.
+No stray bullet beside the admin's Crans button, the admin's user list fits a
+1366-pixel screen, the profile's Votes column on one line.
 """
 
 from __future__ import annotations
@@ -10,7 +9,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from hyperkitty.lib.incoming import add_to_list
 
+from tests.fixtures.archives import message
 from tests.fixtures.browser import DESKTOP, log_in, screenshot
 
 pytestmark = pytest.mark.browser
@@ -66,4 +67,26 @@ def test_admin_user_list_fits_the_screen(live_server, browser_page, db):
     screenshot(watched.page, "theme-admin-user-list-desktop")
     assert table["heading"] == "CAS account", table
     assert table["right"] <= min(table["boxRight"], table["screen"]), table
+    assert watched.problems() == []
+
+
+# The profile's last posts: each Votes cell's likes and dislikes, in lines.
+VOTES_LINES = """() => [...document.querySelectorAll("td > span > .fa-thumbs-o-up")]
+    .map((icon) => icon.parentElement.getClientRects().length)"""
+
+
+def test_profile_votes_stay_on_one_line(live_server, browser_page, archives):
+    """Long subjects and list names take the table's width: the votes keep theirs."""
+    from allauth.account.models import EmailAddress
+
+    bob = archives.bob
+    subject = "Compte rendu de l'assemblée générale extraordinaire du Crans et de ses suites"
+    add_to_list(archives.tresorier.name, message(20, subject, "Le compte rendu.", sender=bob.email))
+    EmailAddress.objects.create(user=bob, email=bob.email, verified=True, primary=True)
+    watched = browser_page(live_server.url, viewport=DESKTOP)
+    log_in(watched, bob)
+    watched.goto(reverse("hk_user_profile"))
+    lines = watched.page.evaluate(VOTES_LINES)
+    screenshot(watched.page, "theme-profile-votes-desktop")
+    assert lines and set(lines) == {1}, lines
     assert watched.problems() == []

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 THEME = REPO / "mailman_crans_theme"
 PO_FILE = THEME / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 # Strings that French writes the same way (translated as themselves upstream).
-SAME_IN_FRENCH = {"version", "Archives", "%(counter)s message", "Info", "Volume"}
+SAME_IN_FRENCH = {"version", "Archives", "%(counter)s message", "Info", "Volume", "Date", "Votes"}
 
 
 def compiled(po_file: Path, mo_file: Path) -> dict[str, str]:

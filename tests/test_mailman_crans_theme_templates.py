@@ -157,6 +157,11 @@ OVERRIDDEN = {
     "hyperkitty/messages/summary_message.html",
     "postorius/user/subscriptions.html",
     "postorius/lists/summary.html",
+    "django_mailman3/profile/profile.html",
+    "hyperkitty/user_profile/profile.html",
+    "hyperkitty/user_profile/favorites.html",
+    "hyperkitty/user_profile/last_views.html",
+    "hyperkitty/user_public_profile.html",
     *TITLED,
 }
 OWN = {
@@ -217,6 +222,20 @@ REPLACED_LINES = {
     ("hyperkitty", "hyperkitty/messages/summary_message.html"): {
         "{{ email.date|timesince }}",
     },
+    ("hyperkitty", "hyperkitty/user_profile/profile.html"): {
+        "<td>{{ thread.date_active|timesince }}</td>",
+    },
+    ("hyperkitty", "hyperkitty/user_profile/favorites.html"): {
+        "<td>{{ fav.thread.date_active|timesince }}</td>",
+        '{% trans "Last activity:" %} {{ fav.thread.date_active|timesince }}',
+    },
+    ("hyperkitty", "hyperkitty/user_profile/last_views.html"): {
+        "<td>{{ lv.thread.date_active|timesince }}</td>",
+        '{% trans "Last activity:" %} {{ lv.thread.date_active|timesince }}',
+    },
+    ("hyperkitty", "hyperkitty/user_public_profile.html"): {
+        '<td>{{ creation|date:"l, j F Y H:i:s" }} ({{ creation|timesince }})</td>',
+    },
     ("postorius", "postorius/base.html"): {
         '<html lang="en">',
         '<link rel="shortcut icon" href="{% static \'postorius/img/favicon.ico\' %}">',
@@ -234,6 +253,9 @@ REPLACED_LINES = {
     ("postorius", "postorius/lists/summary.html"): {
         "<td>{{ subscription.delivery_status }}</td>",
         "<td>{{ subscription.delivery_mode }}</td>",
+    },
+    ("django_mailman3", "django_mailman3/profile/profile.html"): {
+        "{% bootstrap_form_horizontal form 3 9 fold_class='md' %}",
     },
     ("django_mailman3", "account/login.html"): {
         # Inherited: the theme's login page extends upstream's.
@@ -312,7 +334,11 @@ def test_hyperkitty_search_finds_the_archived_emails(client, archives, site_name
 def test_profile_page_keeps_upstream_content_with_crans_look(client, member, site_name):
     themed, upstream = get_both(client, reverse("mm_user_profile"))
     assert_keeps_upstream(themed, upstream)
-    assert main_content(themed) == main_content(upstream)
+    # The one change: the time zone the member has not chosen shows as the site's.
+    site_zone = f'<option value="{settings.TIME_ZONE}">'
+    assert main_content(themed) == main_content(upstream).replace(
+        site_zone, site_zone.replace(">", " selected>")
+    )
     assert_crans_look(themed, HYPERKITTY_CREDITS)
     assert 'action="/accounts/profile/"' in themed or "user-profile" in themed
 
@@ -571,6 +597,66 @@ def test_login_page_has_one_password_reset_link_and_names_both_logins(client, si
     french = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Nom d'utilisateur ou adresse e-mail" in french
     assert "son nom d'utilisateur ou son adresse e-mail" in french
+
+
+def time_zone_selected(html: str) -> list[str]:
+    select = html[html.index('name="timezone"') :]
+    select = select[: select.index("</select>")]
+    return re.findall(r'<option value="([^"]*)"[^>]*selected', select)
+
+
+def test_profile_time_zone_defaults_to_the_site_one(client, member, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    url = reverse("mm_user_profile")
+    assert time_zone_selected(client.get(url).content.decode()) == ["Europe/Paris"]
+    # Saving the form for the name stores the site's zone, not the list's first one.
+    response = client.post(
+        url, {"username": "membre", "first_name": "Marie", "timezone": "Europe/Paris"}
+    )
+    assert response.status_code == 302
+    member.mailman_profile.refresh_from_db()
+    assert member.mailman_profile.timezone == "Europe/Paris"
+    # A zone the member chose stays theirs.
+    member.mailman_profile.timezone = "America/Cayenne"
+    member.mailman_profile.save()
+    assert time_zone_selected(client.get(url).content.decode()) == ["America/Cayenne"]
+
+
+# An age in a table cell: "3 days", the last word before the cell's end.
+AGE_CELL = re.compile(r"<td>\s*(\d+\xa0[^<]*?)\s*</td>")
+
+
+@pytest.fixture
+def bob_with_history(client, archives):
+    """bob, whose address is verified: his posts, a favourite and a thread he read."""
+    from allauth.account.models import EmailAddress
+    from hyperkitty.models import LastView
+
+    bob = archives.bob
+    EmailAddress.objects.create(user=bob, email="bob@crans.org", verified=True, primary=True)
+    LastView.objects.create(thread=Email.objects.get(message_id="m3@crans.org").thread, user=bob)
+    client.force_login(bob)
+    return bob
+
+
+@pytest.mark.parametrize("page", ["hk_user_profile", "hk_user_favorites", "hk_user_last_views"])
+def test_profile_pages_say_ago(client, bob_with_history, page):
+    english = client.get(reverse(page), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    ages = AGE_CELL.findall(main_content(english))
+    assert ages
+    assert all(age.endswith(" ago") for age in ages), ages
+    french = client.get(reverse(page), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<td>il y a " in main_content(french)
+
+
+def test_public_profile_says_ago(client, archives, mailman_core, settings):
+    point_postorius_at(mailman_core, settings)
+    core_user = mailman_core.client().create_user("bob@crans.org", "password", "Bob")
+    url = reverse("hk_public_user_profile", args=[core_user.user_id])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r"\(\d+\xa0minutes? ago\)", html)
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert re.search(r"\(il y a \d+\xa0minutes?\)", french)
 
 
 def test_wrong_password_is_one_red_box(client, site_name):
