@@ -10,7 +10,7 @@ class CransAdminConfig(AppConfig):
     name = "crans_admin"
 
     def ready(self) -> None:
-        from .checks import check_crans_settings
+        from .checks import check_crans_settings, check_old_packages
         from .superusers import (
             install_after_migrate,
             keep_a_superuser_on_delete,
@@ -18,6 +18,8 @@ class CransAdminConfig(AppConfig):
         )
 
         checks.register(check_crans_settings, "crans")
+        # Apart, so that crans_doctor reports them once, in its own "old-packages" check.
+        checks.register(check_old_packages, "crans")
 
         # Every path, third-party pages included (django-mailman3's account deletion).
         pre_save.connect(keep_a_superuser_on_save, sender=get_user_model())

@@ -52,9 +52,12 @@ def check_crans_settings(**kwargs: Any) -> list[Error]:
         *check_account_setting_names(allauth_version(), set(dir(settings))),
         *check_pinned_versions(),
         *check_bundle_settings(),
-        *check_old_distributions(),
-        *check_leftover_files(),
     ]
+
+
+def check_old_packages(**kwargs: Any) -> list[Error]:
+    """Report what an older site's packages left under the bundle's modules."""
+    return [*check_old_distributions(), *check_leftover_files()]
 
 
 def check_settings_module(imported: bool) -> list[Error]:
