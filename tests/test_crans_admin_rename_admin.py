@@ -9,7 +9,7 @@ from django.urls import reverse
 from hyperkitty.models import MailingList
 
 from crans_admin.models import ListRename
-from tests.fixtures.archives import message, search
+from tests.fixtures.archives import message, nothing_changes, search
 from tests.fixtures.archives import snapshot_without_journal as snapshot_database
 
 OLD = "tresorier@lists.crans.org"
@@ -114,12 +114,11 @@ def test_report_then_confirmation_renames_and_logs(admin_client_csrf, archives):
 
 
 def test_post_without_csrf_token_is_refused(admin_client_csrf, archives):
-    before = snapshot_database()
-    response = admin_client_csrf.post(
-        rename_url(archives.tresorier), {"new_name": NEW, "confirm": "1", "digest": "x"}
-    )
+    with nothing_changes():
+        response = admin_client_csrf.post(
+            rename_url(archives.tresorier), {"new_name": NEW, "confirm": "1", "digest": "x"}
+        )
     assert response.status_code == 403
-    assert snapshot_database() == before
 
 
 @pytest.mark.parametrize(
@@ -132,12 +131,13 @@ def test_post_without_csrf_token_is_refused(admin_client_csrf, archives):
     ],
 )
 def test_refusals_are_form_errors(admin_client_csrf, archives, new_name, error):
-    before = snapshot_database()
-    response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": new_name})
+    with nothing_changes():
+        response = csrf_post(
+            admin_client_csrf, rename_url(archives.tresorier), {"new_name": new_name}
+        )
     assert response.status_code == 200
     assert any(error in message for message in response.context["form"].non_field_errors())
     assert "Confirm the rename" not in response.content.decode()
-    assert snapshot_database() == before
 
 
 def test_a_report_overtaken_by_new_emails_must_be_confirmed_again(admin_client_csrf, archives):
@@ -279,9 +279,8 @@ def test_an_unfinished_rename_is_shown_and_blocks_another(admin_client_csrf, arc
 def test_a_var_dir_setting_with_a_typo_is_a_form_error(admin_client_csrf, archives, settings):
     settings.CRANS_MAILMAN_CORE_DB_URL = "postgresql://mailman@127.0.0.1:1/mailman"
     settings.CRANS_MAILMAN_CORE_VAR_DIR = "/var/lib/mailman3-typo"
-    before = snapshot_database()
-    response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": NEW})
+    with nothing_changes():
+        response = csrf_post(admin_client_csrf, rename_url(archives.tresorier), {"new_name": NEW})
     assert "/var/lib/mailman3-typo is not a folder" in " ".join(
         response.context["form"].non_field_errors()
     )
-    assert snapshot_database() == before

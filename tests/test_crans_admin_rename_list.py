@@ -27,6 +27,7 @@ from crans_admin.rename import (
 )
 from tests.fixtures.archives import (
     database_changes,
+    nothing_changes,
     search,
     search_page,
     snapshot_folder,
@@ -38,6 +39,7 @@ from tests.fixtures.archives import (
 OLD = "tresorier@lists.crans.org"
 NEW = "tresorerie@lists.crans.org"
 SEPARATELY = "--core-renamed-separately"
+PUT_BACK = "web_rows .*everything was put back"
 
 
 # No Mailman core answers: web-only renames must be told that core is renamed apart.
@@ -150,13 +152,9 @@ def test_rename_is_logged(archives, caplog):
 
 
 def test_dry_run_prints_every_change_and_changes_nothing(archives, client, attachment_folder):
-    before = snapshot_database()
-    files = snapshot_folder(attachment_folder)
+    with nothing_changes(attachment_folder):
+        output = rename(OLD, NEW, "--dry-run")
 
-    output = rename(OLD, NEW, "--dry-run")
-
-    assert snapshot_database() == before
-    assert snapshot_folder(attachment_folder) == files
     assert search(OLD) == archives.word_count
     assert search(NEW) == 0
     pk = archives.tresorier.pk
@@ -237,14 +235,10 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
     # the renamed list's templates collide with: the template update, after the empty row
     # was merged and the list row renamed, fails on postorius' unique constraint.
     template_of_the_new_list_id("list:user:notice:welcome")
-    before = snapshot_database()
-    files = snapshot_folder(attachment_folder)
 
-    with pytest.raises(RenameError, match="web_rows .*everything was put back"):
+    with nothing_changes(attachment_folder), pytest.raises(RenameError, match=PUT_BACK):
         apply_rename(plan, actor="test")
 
-    assert snapshot_database() == before
-    assert snapshot_folder(attachment_folder) == files
     assert old_folder.is_dir()
     assert search(OLD) == archives.word_count
     assert search(NEW) == 0
@@ -253,10 +247,8 @@ def test_a_failure_in_the_last_step_leaves_everything_as_it_was(
 def test_a_plan_overtaken_by_events_is_not_applied(archives):
     plan = plan_rename(OLD, NEW, core_renamed_separately=True)
     MailingList.objects.create(name=NEW)
-    before = snapshot_database()
-    with pytest.raises(RenameError, match="changed since the plan was made"):
+    with nothing_changes(), pytest.raises(RenameError, match="changed since the plan was made"):
         apply_rename(plan, actor="test")
-    assert snapshot_database() == before
 
 
 def test_documents_of_deleted_emails_leave_the_old_name(archives):
@@ -327,12 +319,8 @@ def test_progress_shows_on_a_terminal_only(archives):
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(archives, attachment_folder, args, message):
-    before = snapshot_database()
-    files = snapshot_folder(attachment_folder)
-    with pytest.raises(CommandError, match=re.escape(message)):
+    with nothing_changes(attachment_folder), pytest.raises(CommandError, match=re.escape(message)):
         rename(*args)
-    assert snapshot_database() == before
-    assert snapshot_folder(attachment_folder) == files
 
 
 def test_new_list_id_of_another_list_is_refused(archives):
@@ -434,14 +422,10 @@ def test_web_commit_failure_after_core_commit_undoes_core(
     assert core_folder.is_dir()
     plan = plan_rename(OLD, NEW, core=CoreOptions(core.database_url, core.var_dir))
     assert plan.core is not None
-    before = snapshot_database()
-    files = snapshot_folder(attachment_folder)
 
-    with pytest.raises(RenameError, match="web_rows .*everything was put back"):
+    with nothing_changes(attachment_folder), pytest.raises(RenameError, match=PUT_BACK):
         apply_rename(plan, actor="test")
 
-    assert snapshot_database() == before
-    assert snapshot_folder(attachment_folder) == files
     assert core_list_ids(core.database_url) == ["tresorier.lists.crans.org"]
     assert core_folder.is_dir()
     assert not (core.var_dir / "lists" / "tresorerie.lists.crans.org").exists()
@@ -451,13 +435,14 @@ def test_web_commit_failure_after_core_commit_undoes_core(
 
 def test_templates_already_given_to_the_new_list_id_are_refused(archives):
     template_of_the_new_list_id("list:member:generic:footer")
-    before = snapshot_database()
-    with pytest.raises(
-        CommandError,
-        match=r"templates for tresorerie.lists.crans.org: list:member:generic:footer \(fr\)",
+    with (
+        nothing_changes(),
+        pytest.raises(
+            CommandError,
+            match=r"templates for tresorerie.lists.crans.org: list:member:generic:footer \(fr\)",
+        ),
     ):
         rename(OLD, NEW)
-    assert snapshot_database() == before
 
 
 def test_a_search_index_update_that_fails_is_resumed(archives, search_index, monkeypatch):
