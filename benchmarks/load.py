@@ -64,8 +64,9 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)] if str(REPO) not in sys.path else []
-RESULTS = REPO / "benchmarks" / "results"
 CACHE = REPO / "var" / "benchmarks" / "load"
+
+from measuring import RESULTS, commit, summary  # noqa: E402
 
 from devstack.cas_server import CasServer, CasUser, submit_login_form  # noqa: E402
 from devstack.core import MailmanCore, SMTPSink  # noqa: E402
@@ -497,6 +498,9 @@ class Phase:
     seconds: float
     samples: list[Sample]
     archived: int
+    # The tasks the phase left in the queue, and the seconds the task queue took on them.
+    tasks_left: int = 0
+    drain_seconds: float = 0.0
 
 
 def pick(rng: random.Random) -> str:
@@ -648,6 +652,18 @@ def run_phase(
     )
 
 
+def drain_task_queue(phase: Phase, limit: float = 120.0) -> None:
+    """Wait until the task queue has done the tasks ``phase`` left (hyperkitty's, on new
+    mail and votes), so that the next phase, the other site's, does not pay for them."""
+    from django_q.models import OrmQ
+
+    began = time.monotonic()
+    phase.tasks_left = OrmQ.objects.count()
+    while OrmQ.objects.exists() and time.monotonic() - began < limit:
+        time.sleep(0.2)
+    phase.drain_seconds = time.monotonic() - began
+
+
 def warm_up(stack: Stack, archive: Archive, members: list[CasUser]) -> dict:
     """Each page once on each site, and every member logged in once: their sessions."""
     cookies: dict[str, list[requests.cookies.RequestsCookieJar]] = {}
@@ -692,6 +708,54 @@ def site_page(page: str) -> bool:
     return not page.startswith("cas:")
 
 
+def page_percentiles(samples: list[Sample]) -> dict[str, dict]:
+    """Per page: how many requests, p50/p95/p99 in milliseconds."""
+    pages: dict[str, list[float]] = defaultdict(list)
+    for sample in samples:
+        pages[sample.page].append(sample.seconds)
+    return {
+        page: {
+            "count": len(values),
+            "p50_ms": 1000 * percentile(values, 0.50),
+            "p95_ms": 1000 * percentile(values, 0.95),
+            "p99_ms": 1000 * percentile(values, 0.99),
+        }
+        for page, values in sorted(pages.items())
+    }
+
+
+def login_p99_ratio(bundle: dict, stock: dict) -> float | None:
+    """A login's p99 ratio: its requests to mailman-web (CAS round trip or form), added up."""
+    logins = [
+        sum(side[page]["p99_ms"] for page in LOGIN_PAGES[variant])
+        for variant, side in (("bundle", bundle), ("stock", stock))
+        if all(page in side for page in LOGIN_PAGES[variant])
+    ]
+    return logins[0] / logins[1] if len(logins) == 2 else None
+
+
+def p99_round_ratios(phases: list[Phase]) -> dict[str, dict]:
+    """Per page, the p99 ratio of each round (the two sites' phases of one round paired,
+    as the throughput is), and its median and maximum over the rounds."""
+    rounds: dict[str, list[float]] = defaultdict(list)
+    for number in sorted({phase.round for phase in phases}):
+        bundle, stock = (
+            page_percentiles(
+                next(p for p in phases if p.round == number and p.variant == v).samples
+            )
+            for v in VARIANTS
+        )
+        for page in sorted(set(bundle) & set(stock)):
+            if site_page(page):
+                rounds[page].append(bundle[page]["p99_ms"] / stock[page]["p99_ms"])
+        if login := login_p99_ratio(bundle, stock):
+            rounds[LOGIN].append(login)
+    return {
+        page: {"median": statistics.median(ratios), "max": max(ratios), "rounds": ratios}
+        for page, ratios in sorted(rounds.items())
+    }
+
+
 def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict:
     levels = sorted({phase.level for phase in phases})
     by_level: dict = {}
@@ -700,11 +764,9 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
         for variant in VARIANTS:
             mine = [p for p in phases if p.level == level and p.variant == variant]
             rates = [sum(1 for s in p.samples if site_page(s.page)) / p.seconds for p in mine]
-            pages: dict[str, list[float]] = defaultdict(list)
             errors: dict[str, Counter] = defaultdict(Counter)
             for phase in mine:
                 for sample in phase.samples:
-                    pages[sample.page].append(sample.seconds)
                     if not sample.ok:
                         errors[sample.page][str(sample.status)] += 1
             entry["variants"][variant] = {
@@ -716,15 +778,9 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
                 },
                 "requests": sum(len(p.samples) for p in mine),
                 "archived": sum(p.archived for p in mine),
-                "pages": {
-                    page: {
-                        "count": len(values),
-                        "p50_ms": 1000 * percentile(values, 0.50),
-                        "p95_ms": 1000 * percentile(values, 0.95),
-                        "p99_ms": 1000 * percentile(values, 0.99),
-                    }
-                    for page, values in sorted(pages.items())
-                },
+                "tasks_left": summary(p.tasks_left for p in mine),
+                "drain_seconds": summary(p.drain_seconds for p in mine),
+                "pages": page_percentiles([s for p in mine for s in p.samples]),
                 "errors": {page: dict(counts) for page, counts in sorted(errors.items())},
             }
         bundle, stock = (entry["variants"][variant] for variant in VARIANTS)
@@ -745,14 +801,10 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             for page in common
             if site_page(page)
         }
-        # A login: its requests to mailman-web, the CAS round trip or the form.
-        logins = [
-            sum(side["pages"][page]["p99_ms"] for page in LOGIN_PAGES[variant])
-            for variant, side in (("bundle", bundle), ("stock", stock))
-            if all(page in side["pages"] for page in LOGIN_PAGES[variant])
-        ]
-        if len(logins) == 2:
-            entry["ratios"]["p99"][LOGIN] = logins[0] / logins[1]
+        if login := login_p99_ratio(bundle["pages"], stock["pages"]):
+            entry["ratios"]["p99"][LOGIN] = login
+        entry["ratios"]["p99_rounds"] = p99_round_ratios([p for p in phases if p.level == level])
+        by_level[str(level)] = entry
         by_level[str(level)] = entry
     faults = RESULTS / "faults.json"
     return {
@@ -782,6 +834,16 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             for variant in VARIANTS
         ),
         "faults": json.loads(faults.read_text()) if faults.exists() else None,
+        "phases": [
+            {
+                "variant": p.variant,
+                "level": p.level,
+                "round": p.round,
+                "seconds": p.seconds,
+                "samples": [[s.page, s.status, round(1000 * s.seconds, 1)] for s in p.samples],
+            }
+            for p in phases
+        ],
     }
 
 
@@ -807,7 +869,11 @@ def markdown(figures: dict, reproduce: str) -> str:
         "requests (the CAS server's not counted), median and minimum over the rounds; "
         "percentiles: the rounds pooled. Ratios bundle / stock: throughput per round "
         f"(goal >= {figures['goals']['throughput']}), p99 per page "
-        f"(goal <= {figures['goals']['p99']}).",
+        f"(goal <= {figures['goals']['p99']}), of the rounds pooled and per round (the two "
+        "sites' phases of a round paired, as for the throughput: median and maximum over "
+        "the rounds). Between phases the benchmark waits until the task queue has done the "
+        "tasks the phase left (hyperkitty's, on new mail and votes), which the next phase "
+        "would pay for otherwise.",
         "",
         "Mix (weights): "
         + ", ".join(f"{page} {weight}" for page, weight in options["mix"].items())
@@ -817,13 +883,20 @@ def markdown(figures: dict, reproduce: str) -> str:
         "",
         "| clients | bundle req/s (median / min) | stock req/s (median / min) "
         "| ratio (median / min) "
-        "| worst p99 ratio (page) | errors bundle / stock |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| worst p99 ratio, pooled (page) | worst p99 ratio, rounds' median (page) "
+        "| errors bundle / stock |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level, entry in figures["levels"].items():
         bundle, stock = (entry["variants"][variant] for variant in VARIANTS)
         ratio = entry["ratios"]["throughput"]
         worst_page, worst = max(entry["ratios"]["p99"].items(), key=lambda item: item[1])
+        rounds = entry["ratios"].get("p99_rounds", {})
+        worst_in_rounds = max(
+            ((page, ratios["median"]) for page, ratios in rounds.items()),
+            key=lambda item: item[1],
+            default=None,
+        )
         errors = [
             sum(sum(counts.values()) for counts in side["errors"].values())
             for side in (bundle, stock)
@@ -834,7 +907,8 @@ def markdown(figures: dict, reproduce: str) -> str:
             f"| {stock['requests_per_second']['median']:.1f} / "
             f"{stock['requests_per_second']['min']:.1f} "
             f"| {ratio['median']:.3f} / {ratio['min']:.3f} | {worst:.3f} ({worst_page}) "
-            f"| {errors[0]} / {errors[1]} |"
+            + (f"| {worst_in_rounds[1]:.3f} ({worst_in_rounds[0]}) " if worst_in_rounds else "| — ")
+            + f"| {errors[0]} / {errors[1]} |"
         )
     for level, entry in figures["levels"].items():
         bundle, stock = (entry["variants"][variant] for variant in VARIANTS)
@@ -842,9 +916,11 @@ def markdown(figures: dict, reproduce: str) -> str:
             "",
             f"## {level} client{'s' if level != '1' else ''}",
             "",
-            "| page | bundle n | p50 / p95 / p99 ms | stock n | p50 / p95 / p99 ms | p99 ratio |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| page | bundle n | p50 / p95 / p99 ms | stock n | p50 / p95 / p99 ms | p99 ratio "
+            "| per round: median / max |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
+        rounds = entry["ratios"].get("p99_rounds", {})
         for page in sorted(set(bundle["pages"]) | set(stock["pages"])):
             cells = []
             for side in (bundle, stock):
@@ -858,10 +934,26 @@ def markdown(figures: dict, reproduce: str) -> str:
                     else ["", "—"]
                 )
             ratio = entry["ratios"]["p99"].get(page)
-            lines.append(f"| {page} | {' | '.join(cells)} | {f'{ratio:.3f}' if ratio else '—'} |")
+            lines.append(
+                f"| {page} | {' | '.join(cells)} | {f'{ratio:.3f}' if ratio else '—'} "
+                f"| {round_ratios(rounds, page) if ratio else '—'} |"
+            )
         if LOGIN in entry["ratios"]["p99"]:
             lines.append(
-                f"| {LOGIN} (p99s added up) | | | | | {entry['ratios']['p99'][LOGIN]:.3f} |"
+                f"| {LOGIN} (p99s added up) | | | | | {entry['ratios']['p99'][LOGIN]:.3f} "
+                f"| {round_ratios(rounds, LOGIN)} |"
+            )
+        drained = [
+            f"{variant} {side['tasks_left']['median']:g} tasks "
+            f"({side['drain_seconds']['max']:.1f} s)"
+            for variant, side in (("bundle", bundle), ("stock", stock))
+            if "tasks_left" in side
+        ]
+        if drained:
+            lines.append(
+                "\nLeft in the task queue at the end of a phase (median; the longest wait): "
+                + ", ".join(drained)
+                + "."
             )
         for variant, side in (("bundle", bundle), ("stock", stock)):
             if side["errors"]:
@@ -889,6 +981,12 @@ def markdown(figures: dict, reproduce: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def round_ratios(rounds: dict, page: str) -> str:
+    """The cell of a page's per-round p99 ratios: median / max."""
+    found = rounds.get(page)
+    return f"{found['median']:.3f} / {found['max']:.3f}" if found else "—"
+
+
 def faults_lines(faults: dict) -> list[str]:
     """One line per fault of the faults benchmark: what failed, and for how long."""
     lines = ["| fault | failed requests | seconds |", "|---|---|---|"]
@@ -908,13 +1006,6 @@ def faults_lines(faults: dict) -> list[str]:
 
 
 # --- The run -----------------------------------------------------------------------------
-
-
-def commit() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    return result.stdout.strip() or "unknown"
 
 
 def machine(database: str) -> str:
@@ -1034,13 +1125,14 @@ def run(options) -> dict:
                     phase = run_phase(
                         stack, variant, level, round_number, options, archive, cookies, members
                     )
+                    drain_task_queue(phase)
                     phases.append(phase)
                     bad = sum(1 for sample in phase.samples if not sample.ok)
                     served = sum(1 for sample in phase.samples if site_page(sample.page))
                     print(
                         f"{level:>2} clients, round {round_number + 1}, {variant}: "
-                        f"{served / phase.seconds:.1f} req/s, "
-                        f"{bad} errors",
+                        f"{served / phase.seconds:.1f} req/s, {bad} errors, "
+                        f"{phase.tasks_left} tasks left ({phase.drain_seconds:.1f} s)",
                         flush=True,
                     )
         for variant, site in stack.sites.items():
@@ -1061,7 +1153,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per phase")
     parser.add_argument(
         "--max-requests", type=int, default=20_000, help="requests per phase at most"
@@ -1093,9 +1185,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     text = markdown(figures, reproduce)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    # Every request of every phase (page, status, ms), for another reading of the run.
+    samples = stem.with_name(f"{stem.name}-samples.json")
+    samples.write_text(json.dumps(figures.pop("phases")) + "\n")
     stem.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
     stem.with_suffix(".md").write_text(text)
-    print(text, f"Written to {stem}.md and .json", sep="\n")
+    print(text, f"Written to {stem}.md, .json and {samples.name}", sep="\n")
     return 0
 
 

@@ -44,6 +44,9 @@ def test_quick_run_reports_both_sites_without_errors(tmp_path):
                 assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["p99_ms"]
         assert entry["ratios"]["throughput"]["median"] > 0
         assert entry["ratios"]["p99"]
+        for ratios in entry["ratios"]["p99_rounds"].values():
+            assert 0 < ratios["median"] <= ratios["max"]
+            assert len(ratios["rounds"]) == 1  # --quick: one round
     # Both sites' logins and members' pages were measured.
     pages = {
         variant: set().union(
@@ -53,6 +56,14 @@ def test_quick_run_reports_both_sites_without_errors(tmp_path):
     }
     assert {"login: start (CAS)", "login: callback (CAS)", "cas: login post"} <= pages["bundle"]
     assert {"login: form", "login: post"} <= pages["stock"]
+    # Every request is kept, and the task queue was done between phases.
+    phases = json.loads(stem.with_name("load-samples.json").read_text())
+    assert len(phases) == 4
+    assert sum(len(phase["samples"]) for phase in phases) == sum(
+        entry["variants"][variant]["requests"]
+        for entry in figures["levels"].values()
+        for variant in ("bundle", "stock")
+    )
     report = stem.with_suffix(".md").read_text()
     assert "| clients | bundle req/s (median / min)" in report
     assert "## 4 clients" in report
