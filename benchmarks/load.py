@@ -51,6 +51,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -60,6 +61,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import psutil
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +73,7 @@ from measuring import RESULTS, commit, summary  # noqa: E402
 from devstack.cas_server import CasServer, CasUser, submit_login_form  # noqa: E402
 from devstack.core import MailmanCore, SMTPSink  # noqa: E402
 from devstack.postgresql import core_database, scratch_database  # noqa: E402
-from devstack.processes import free_port  # noqa: E402
+from devstack.processes import descendants, free_port  # noqa: E402
 from devstack.uwsgi import (  # noqa: E402
     BUNDLE_SETTINGS,
     DEBIAN_WORKERS,
@@ -501,6 +503,9 @@ class Phase:
     # The tasks the phase left in the queue, and the seconds the task queue took on them.
     tasks_left: int = 0
     drain_seconds: float = 0.0
+    # CPU seconds the phase cost: the site's uwsgi workers, its task queue (the tasks the
+    # phase left included), the CAS server (the bundle's logins).
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def pick(rng: random.Random) -> str:
@@ -652,6 +657,26 @@ def run_phase(
     )
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system) that the live processes ``pids`` have used so far."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def cpu_meters(stack: Stack, variant: str) -> dict[str, Callable[[], float]]:
+    """What ``Phase.cpu`` measures: a function per part, its CPU seconds so far."""
+    site, cas = stack.sites[variant], stack.cas.process.pid
+    return {
+        "web": lambda: cpu_seconds(site.worker_pids()),
+        "tasks": lambda: cpu_seconds(site.task_queue_pids()),
+        "cas": lambda: cpu_seconds([cas, *descendants(cas)]),
+    }
+
+
 def drain_task_queue(phase: Phase, limit: float = 120.0) -> None:
     """Wait until the task queue has done the tasks ``phase`` left (hyperkitty's, on new
     mail and votes), so that the next phase, the other site's, does not pay for them."""
@@ -734,6 +759,13 @@ def login_p99_ratio(bundle: dict, stock: dict) -> float | None:
     return logins[0] / logins[1] if len(logins) == 2 else None
 
 
+def cpu_per_request(phases: list[Phase]) -> dict[str, float]:
+    """CPU milliseconds per mailman-web request, per part (``Phase.cpu``), over ``phases``."""
+    served = sum(1 for phase in phases for sample in phase.samples if site_page(sample.page))
+    parts = sorted({part for phase in phases for part in phase.cpu})
+    return {part: 1000 * sum(phase.cpu[part] for phase in phases) / served for part in parts}
+
+
 def p99_round_ratios(phases: list[Phase]) -> dict[str, dict]:
     """Per page, the p99 ratio of each round (the two sites' phases of one round paired,
     as the throughput is), and its median and maximum over the rounds."""
@@ -778,6 +810,7 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
                 },
                 "requests": sum(len(p.samples) for p in mine),
                 "archived": sum(p.archived for p in mine),
+                "cpu_ms_per_request": cpu_per_request(mine),
                 "tasks_left": summary(p.tasks_left for p in mine),
                 "drain_seconds": summary(p.drain_seconds for p in mine),
                 "pages": page_percentiles([s for p in mine for s in p.samples]),
@@ -803,6 +836,10 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
         }
         if login := login_p99_ratio(bundle["pages"], stock["pages"]):
             entry["ratios"]["p99"][LOGIN] = login
+        if "web" in bundle["cpu_ms_per_request"]:
+            entry["ratios"]["web_cpu_per_request"] = (
+                bundle["cpu_ms_per_request"]["web"] / stock["cpu_ms_per_request"]["web"]
+            )
         entry["ratios"]["p99_rounds"] = p99_round_ratios([p for p in phases if p.level == level])
         by_level[str(level)] = entry
         by_level[str(level)] = entry
@@ -840,6 +877,7 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
                 "level": p.level,
                 "round": p.round,
                 "seconds": p.seconds,
+                "cpu_seconds": p.cpu,
                 "samples": [[s.page, s.status, round(1000 * s.seconds, 1)] for s in p.samples],
             }
             for p in phases
@@ -949,6 +987,18 @@ def markdown(figures: dict, reproduce: str) -> str:
             for variant, side in (("bundle", bundle), ("stock", stock))
             if "tasks_left" in side
         ]
+        cpu = [
+            f"{variant} "
+            + ", ".join(f"{part} {ms:.0f}" for part, ms in side["cpu_ms_per_request"].items())
+            for variant, side in (("bundle", bundle), ("stock", stock))
+            if side.get("cpu_ms_per_request")
+        ]
+        if cpu:
+            lines.append(
+                "\nCPU ms per mailman-web request (uwsgi's workers, the task queue, the CAS "
+                f"server): {'; '.join(cpu)}; workers' ratio bundle / stock "
+                f"{entry['ratios']['web_cpu_per_request']:.3f}."
+            )
         if drained:
             lines.append(
                 "\nLeft in the task queue at the end of a phase (median; the longest wait): "
@@ -1122,10 +1172,13 @@ def run(options) -> dict:
             for round_number in range(options.rounds):
                 order = VARIANTS if (round_number + level) % 2 == 0 else VARIANTS[::-1]
                 for variant in order:
+                    meters = cpu_meters(stack, variant)
+                    before = {part: meter() for part, meter in meters.items()}
                     phase = run_phase(
                         stack, variant, level, round_number, options, archive, cookies, members
                     )
                     drain_task_queue(phase)
+                    phase.cpu = {part: meter() - before[part] for part, meter in meters.items()}
                     phases.append(phase)
                     bad = sum(1 for sample in phase.samples if not sample.ok)
                     served = sum(1 for sample in phase.samples if site_page(sample.page))

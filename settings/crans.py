@@ -84,33 +84,19 @@ MAILMAN_REST_API_URL = "http://localhost:8001"
 MAILMAN_REST_API_USER = "restadmin"
 MAILMAN_ARCHIVER_FROM = ("127.0.0.1", "::1")
 
+# Crans' apps are mailman-web's, the theme first, and Django's admin followed by
+# its documentation pages; in place of "django.contrib.admin", Django's admin with
+# the bundle's admin site (its privilege rules, the deployment check page).
+# "django.contrib.humanize" is not in Crans' file, but in mailman-web's defaults:
+# postorius' page of held messages loads the humanize template tags.
+admin_apps = ("crans_admin.admin.apps.CransAdminSiteConfig", "django.contrib.admindocs")
 INSTALLED_APPS = (
     "mailman_crans_theme",  # override templates
-    "hyperkitty",
-    "postorius",
-    "django_mailman3",
-    # In place of "django.contrib.admin": Django's admin with the bundle's
-    # admin site (its privilege rules, the deployment check page).
-    "crans_admin.admin.apps.CransAdminSiteConfig",
-    "django.contrib.admindocs",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.sites",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    # Not in Crans' file, but in mailman-web's defaults: postorius' page of
-    # held messages loads the humanize template tags and fails without it.
-    "django.contrib.humanize",
-    "rest_framework",
-    "django_gravatar",
-    "compressor",
-    "haystack",
-    "django_extensions",
-    "django_q",
-    "allauth",
-    "allauth.account",
-    "allauth.socialaccount",
+    *(
+        name
+        for app in INSTALLED_APPS  # noqa: F405
+        for name in (admin_apps if app == "django.contrib.admin" else (app,))
+    ),
     # Crans' file also lists "allauth_cas" (django-allauth-cas 1.0.0). It
     # cannot be imported with Django 4 and django-allauth 65; the "crans"
     # provider below is complete without it.

@@ -8,7 +8,8 @@ Debian mirror of this machine's own apt sources, with ``apt-get install
 ``PACKAGES``; the replica of Crans' old site uses Debian 11 (bullseye). Each
 made root filesystem is kept as a tar file under ``CACHE_DIR``, named after a
 hash of what makes it (suite, mirror, packages, this file's recipe version).
-``mounted_proc(root)`` mounts ``/proc`` inside for the time of a ``with``.
+``mounted_proc(root)`` mounts ``/proc`` inside for the time of a ``with``;
+``unpacked_root(folder, ...)`` is both, the root filesystem removed afterwards.
 """
 
 from __future__ import annotations
@@ -128,6 +129,20 @@ def debian_root(folder: Path, suite: str = SUITE, packages: Sequence[str] = PACK
     return folder
 
 
+@contextlib.contextmanager
+def unpacked_root(
+    folder: Path, suite: str = SUITE, packages: Sequence[str] = PACKAGES
+) -> Iterator[Path]:
+    """``debian_root`` unpacked into ``folder``, ``/proc`` mounted inside for the time of
+    the block; removed afterwards, whatever happens."""
+    root = debian_root(folder, suite, packages)
+    try:
+        with mounted_proc(root):
+            yield root
+    finally:
+        remove(root)
+
+
 def unmount_under(folder: Path) -> None:
     """Unmount whatever is still mounted below ``folder``, deepest first."""
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
@@ -140,6 +155,14 @@ def remove(root: Path) -> None:
     unmount_under(root)
     # rm's C loop, about twice shutil.rmtree's speed on a root filesystem's many small files.
     checked(subprocess.run(["rm", "-rf", "--one-file-system", str(root)], capture_output=True))
+
+
+def copy_wheels(root: Path, wheels: Path) -> None:
+    """Copy the wheels of the folder ``wheels`` into ``root``'s ``/tmp/wheels``."""
+    inside = root / "tmp" / "wheels"
+    inside.mkdir(exist_ok=True)
+    for wheel in wheels.iterdir():
+        (inside / wheel.name).write_bytes(wheel.read_bytes())
 
 
 def make_wheels(folder: Path, sources: Sequence[Path], downloads: Sequence[str] = ()) -> Path:

@@ -9,7 +9,6 @@ only from the CAS server's addresses.
 from __future__ import annotations
 
 import socketserver
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -33,6 +32,7 @@ from tests.fixtures.cas_server import (
     provider_settings,
     ticket_of,
 )
+from tests.fixtures.loopback import serving
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
@@ -240,12 +240,8 @@ def bad_cas() -> Iterator[socketserver.ThreadingTCPServer]:
     server.daemon_threads = True
     server.sent = 0
     server.held = None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server):
+        yield server
 
 
 def come_back_to(site, settings, crans_cas, server, **overrides) -> tuple[requests.Response, float]:
@@ -342,7 +338,7 @@ def test_single_logout_from_another_address_is_refused(site, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
     assert browser.come_back(callback_url).status_code == 302
-    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    ticket = ticket_of(callback_url)
 
     # The CAS server is 127.0.0.1 (SERVER_URL); 127.0.0.2 is another machine.
     assert post_from(site, "127.0.0.2", ticket) == 403
@@ -360,7 +356,7 @@ def test_single_logout_addresses_can_be_given(site, settings, crans_cas):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
     assert browser.come_back(callback_url).status_code == 302
-    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    ticket = ticket_of(callback_url)
 
     assert post_from(site, "127.0.0.1", ticket) == 403
     assert browser.is_logged_in()
@@ -371,7 +367,7 @@ def test_single_logout_addresses_can_be_given(site, settings, crans_cas):
 def test_tickets_never_appear_in_full_in_the_log(site, settings, crans_cas, closed_port, caplog):
     browser = Browser(site, ALICE)
     callback_url = browser.log_in_at_cas(browser.start_login())
-    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    ticket = ticket_of(callback_url)
     settings.SOCIALACCOUNT_PROVIDERS = {
         "crans": provider_settings(crans_cas, SERVER_URL=f"http://127.0.0.1:{closed_port}/cas/")
     }
@@ -395,7 +391,7 @@ def test_ticket_issued_for_another_service_is_refused(site, crans_cas, caplog):
     browser = Browser(site, ALICE)
     service = browser.start_login()  # the state our callback expects
     other = f"{crans_cas.url}login?{urlencode({'service': 'http://127.0.0.1:9/other/'})}"
-    ticket = parse_qs(urlsplit(browser.log_in_at_cas(other)).query)["ticket"][0]
+    ticket = ticket_of(browser.log_in_at_cas(other))
     callback = parse_qs(urlsplit(service).query)["service"][0]
 
     response = browser.come_back(f"{callback}&ticket={ticket}")

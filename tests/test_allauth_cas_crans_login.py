@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -30,9 +30,12 @@ from tests.fixtures.cas_server import (
     MEMBERS,
     Browser,
     assert_error_page,
+    come_back_at_once,
     provider_settings,
     service_of,
+    ticket_of,
 )
+from tests.fixtures.loopback import serving
 
 ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
@@ -82,13 +85,8 @@ class NotCas(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_cas_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotCas)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/cas/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), NotCas)) as server:
+        yield f"http://127.0.0.1:{server.server_port}/cas/"
 
 
 def test_first_login_creates_the_member(site):
@@ -113,7 +111,7 @@ def test_first_login_creates_the_member(site):
     assert (account.provider, account.uid) == ("crans", "alice")
     assert account.extra_data["email"] == "alice@example.org"
     assert account.extra_data["first_name"] == "Alice"
-    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    ticket = ticket_of(callback_url)
     assert ServiceTicket.objects.filter(ticket=ticket).exists()
 
 
@@ -294,7 +292,7 @@ def test_ticket_validated_elsewhere_first_is_refused(site, crans_cas, caplog):
     browser = Browser(site, ALICE)
     cas_login_url = browser.start_login()
     callback_url = browser.log_in_at_cas(cas_login_url)
-    ticket = parse_qs(urlsplit(callback_url).query)["ticket"][0]
+    ticket = ticket_of(callback_url)
     # Someone who intercepted the ticket uses it first.
     stolen = requests.get(
         f"{crans_cas.url}p3/serviceValidate",
@@ -390,24 +388,7 @@ def test_simultaneous_first_logins_make_one_user(site, shared_cookies):
     if shared_cookies:
         for browser in browsers:
             browser.http.cookies = first.http.cookies.copy()
-    barrier = threading.Barrier(len(browsers))
-    responses: list[requests.Response | BaseException] = []
-
-    def come_back(browser: Browser, callback_url: str) -> None:
-        barrier.wait()
-        try:
-            responses.append(browser.come_back(callback_url))
-        except BaseException as error:
-            responses.append(error)
-
-    threads = [
-        threading.Thread(target=come_back, args=pair)
-        for pair in zip(browsers, callback_urls, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = come_back_at_once(browsers, callback_urls)
 
     assert [(r.status_code, r.headers["Location"]) for r in responses] == [(302, "/archives/")] * 4
     assert User.objects.count() == 1

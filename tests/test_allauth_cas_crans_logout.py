@@ -12,7 +12,6 @@ account to a logged-in account), that session ends; no other does.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from importlib import import_module
 
@@ -36,6 +35,7 @@ from devstack.cas_server import CasServer, CasUser
 from tests.fixtures.cas_server import (
     MEMBERS,
     Browser,
+    come_back_at_once,
     local_account,
     log_in_locally,
     post_from,
@@ -189,20 +189,7 @@ def test_four_tabs_logging_in_at_once_are_all_ended(site, crans_cas):
     callback_urls = [tab.log_in_at_cas(tab.start_login()) for tab in tabs]
     for tab in tabs:
         tab.http.cookies = tabs[0].http.cookies.copy()
-    barrier = threading.Barrier(len(tabs))
-
-    def come_back(tab: Browser, callback_url: str) -> None:
-        barrier.wait()
-        tab.come_back(callback_url)
-
-    threads = [
-        threading.Thread(target=come_back, args=pair)
-        for pair in zip(tabs, callback_urls, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    come_back_at_once(tabs, callback_urls)
     assert all(tab.is_logged_in() for tab in tabs)
     assert len({session_key(tab) for tab in tabs}) == 4
 

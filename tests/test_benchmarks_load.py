@@ -39,11 +39,13 @@ def test_quick_run_reports_both_sites_without_errors(tmp_path):
             assert side["requests_per_second"]["median"] > 0
             assert side["archived"] > 0
             assert "archiver: new mail" in side["pages"]
+            assert side["cpu_ms_per_request"]["web"] > 0
             for page in side["pages"].values():
                 assert page["count"] > 0
                 assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["p99_ms"]
         assert entry["ratios"]["throughput"]["median"] > 0
         assert entry["ratios"]["p99"]
+        assert entry["ratios"]["web_cpu_per_request"] > 0
         for ratios in entry["ratios"]["p99_rounds"].values():
             assert 0 < ratios["median"] <= ratios["max"]
             assert len(ratios["rounds"]) == 1  # --quick: one round

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django_mailman3.models import MailDomain
 
+from tests.admin_pages import admin_url
 from tests.fixtures.members import crans_member
 
 pytestmark = pytest.mark.django_db
@@ -39,19 +40,17 @@ def csrf_token(client: Client, url: str) -> str:
     return client.cookies[settings.CSRF_COOKIE_NAME].value
 
 
-def run_action(client: Client, action: str, *users: User):
-    """Select ``users`` on the user list and run ``action``, as the admin page posts it."""
-    token = csrf_token(client, USERS)
-    return client.post(
-        USERS,
-        {
-            "csrfmiddlewaretoken": token,
-            "action": action,
-            "index": "0",
-            "_selected_action": [user.pk for user in users],
-        },
-        follow=True,
-    )
+def run_action(client: Client, action: str, *rows: User | Site, confirmed: bool = False):
+    """Select ``rows`` on their admin list and run ``action``, as the admin page posts it
+    (``confirmed``: as its confirmation page posts it again)."""
+    changelist = admin_url(rows[0], "changelist")
+    data = {
+        "csrfmiddlewaretoken": csrf_token(client, changelist),
+        "action": action,
+        "index": "0",
+        "_selected_action": [row.pk for row in rows],
+    }
+    return client.post(changelist, {**data, "post": "yes"} if confirmed else data, follow=True)
 
 
 def shown_messages(response) -> list[str]:
@@ -385,18 +384,8 @@ def test_last_superuser_cannot_be_deleted(browser, root):
 
 def test_bulk_delete_keeps_the_last_superuser(browser, root):
     other = User.objects.create_superuser("ynerant", "ynerant@crans.org", "secret")
-    token = csrf_token(browser, USERS)
 
-    response = browser.post(
-        USERS,
-        {
-            "csrfmiddlewaretoken": token,
-            "action": "delete_selected",
-            "index": "0",
-            "post": "yes",
-            "_selected_action": [root.pk, other.pk],
-        },
-    )
+    response = run_action(browser, "delete_selected", root, other, confirmed=True)
 
     assert "are the last active superusers" in response.content.decode()
     assert User.objects.filter(is_superuser=True).count() == 2
@@ -499,17 +488,9 @@ def test_current_site_cannot_be_deleted(browser):
 
 def test_bulk_delete_keeps_the_current_site(browser):
     other = Site.objects.create(domain="other.crans.org", name="Autre")
-    token = csrf_token(browser, SITES)
 
-    response = browser.post(
-        SITES,
-        {
-            "csrfmiddlewaretoken": token,
-            "action": "delete_selected",
-            "index": "0",
-            "post": "yes",
-            "_selected_action": [settings.SITE_ID, other.pk],
-        },
+    response = run_action(
+        browser, "delete_selected", Site.objects.get_current(), other, confirmed=True
     )
 
     assert "is the current site (SITE_ID): it cannot be deleted." in response.content.decode()

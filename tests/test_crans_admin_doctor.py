@@ -68,7 +68,7 @@ from devstack.demo import (
 from devstack.postgresql import core_database
 from devstack.processes import free_port, stop_process
 from devstack.search_index import ENGINES
-from tests.fixtures.archives import haystack_connections, index_list
+from tests.fixtures.archives import haystack_connections, index_list, message
 from tests.test_crans_admin_translations import compare_with_catalog
 
 # Demo messages archived per list: enough for threads, an index, drift.
@@ -407,12 +407,10 @@ def test_list_deleted_in_core_only(stack):
     assert address < min(demo_list.address for demo_list in LISTS)
     client = stack.core.client()
     client.get_domain(MAIL_DOMAIN).create_list("abandonnee")
-    message = EmailMessage()
-    message["From"] = "Carol <carol@example.crans>"
-    message["Subject"] = "Dernier message"
-    message["Message-ID"] = "<abandonnee.1@example.crans>"
-    message.set_content("Cette liste va disparaître.")
-    add_to_list(address, message)
+    add_to_list(
+        address,
+        message(1, "Dernier message", "Cette liste va disparaître.", sender="carol@example.crans"),
+    )
     client.get_list(address).delete()
     try:
         report = check("lists")
@@ -434,12 +432,9 @@ def test_unfinished_rename(stack, settings):
     client.get_domain(MAIL_DOMAIN).create_list("nouvelle")
     MailingList.objects.create(name=old, list_id=f"ancienne.{MAIL_DOMAIN}")
     MailingList.objects.create(name=new, list_id=f"nouvelle.{MAIL_DOMAIN}")
-    message = EmailMessage()
-    message["From"] = "Carol <carol@example.crans>"
-    message["Subject"] = "Avant le renommage"
-    message["Message-ID"] = "<ancienne.1@example.crans>"
-    message.set_content("Sous l'ancien nom.")
-    add_to_list(old, message)
+    add_to_list(
+        old, message(2, "Avant le renommage", "Sous l'ancien nom.", sender="carol@example.crans")
+    )
     try:
         report = check("lists")
     finally:

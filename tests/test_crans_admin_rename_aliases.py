@@ -5,6 +5,8 @@ from crans_admin.rename.aliases import alias_lines, read_map, update_map, write_
 A = "tresorier@lists.crans.org"
 B = "tresorerie@lists.crans.org"
 C = "finances@lists.crans.org"
+# The addresses Mailman core gives a list, besides its posting address.
+ADDRESS_SUFFIXES = "-bounces -confirm -join -leave -owner -request -subscribe -unsubscribe"
 
 
 def entries(path) -> dict[str, str]:
@@ -15,17 +17,7 @@ def entries(path) -> dict[str, str]:
 def test_every_address_of_the_list_goes_to_the_new_one():
     assert alias_lines(A, B) == [
         f"tresorier{suffix}@lists.crans.org tresorerie{suffix}@lists.crans.org"
-        for suffix in (
-            "",
-            "-bounces",
-            "-confirm",
-            "-join",
-            "-leave",
-            "-owner",
-            "-request",
-            "-subscribe",
-            "-unsubscribe",
-        )
+        for suffix in ("", *ADDRESS_SUFFIXES.split())
     ]
 
 

@@ -8,6 +8,7 @@ show everything under the new name and nothing under the old one.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import io
 import os
@@ -15,8 +16,8 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import threading
 import time
+from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ from crans_admin.rename.mailman_core import (
 from devstack.core import MailmanCore, SMTPSink
 from devstack.postgresql import core_database
 from devstack.processes import free_port, process_status, wait_until
+from tests.fixtures.loopback import serving
 
 DOMAIN = "lists.example.org"
 OTHER_DOMAIN = "asso.example.org"
@@ -109,12 +111,8 @@ class FooterHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def templates_base():
     """The base URL of a small postorius stand-in that serves list footers to core."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FooterHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), FooterHandler)) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -193,6 +191,21 @@ def populate(core: MailmanCore, templates_base: str) -> None:
         "record the bounce",
     )
     wait_until(lambda: not queued_files(core), "empty its queues")
+
+
+@contextlib.contextmanager
+def rows_in_core(core: MailmanCore, insert: str, values: tuple, delete: str) -> Iterator[None]:
+    """Rows that ``insert`` adds to core's database for the time of the block; ``delete``
+    removes them afterwards."""
+    connection = psycopg2.connect(core.database_url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(insert, values)
+        yield
+    finally:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(delete)
+        connection.close()
 
 
 def snapshot(core: MailmanCore) -> dict[str, object]:
@@ -514,24 +527,19 @@ def test_each_step_twice_is_once_and_undo_restores_everything(stopped_core):
 
 def test_an_alias_already_there_is_kept_by_the_undo(stopped_core):
     core = stopped_core
-    connection = psycopg2.connect(core.database_url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO acceptablealias (mailing_list_id, alias) "
-            "SELECT id, %s FROM mailinglist WHERE list_id = %s",
-            (f"tresorier@{DOMAIN}", OLD),
-        )
-    try:
+    with rows_in_core(
+        core,
+        "INSERT INTO acceptablealias (mailing_list_id, alias) "
+        "SELECT id, %s FROM mailinglist WHERE list_id = %s",
+        (f"tresorier@{DOMAIN}", OLD),
+        "DELETE FROM acceptablealias",
+    ):
         before = snapshot(core)
         renaming = plan(core)
         assert not renaming.add_alias
         rename(renaming)
         undo(renaming)
         assert snapshot(core) == before
-    finally:
-        with connection, connection.cursor() as cursor:
-            cursor.execute("DELETE FROM acceptablealias")
-        connection.close()
 
 
 def test_a_taken_folder_stops_the_move_clearly(stopped_core):
@@ -584,21 +592,16 @@ def test_names_that_cannot_be_used_are_refused(stopped_core, names, message):
 
 def test_rows_left_by_a_deleted_list_of_the_new_name_are_refused(stopped_core):
     core = stopped_core
-    connection = psycopg2.connect(core.database_url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO template (name, context, uri) VALUES (%s, %s, %s)",
-            (FOOTER, NEW, "http://127.0.0.1:9/old-footer"),
-        )
-    try:
+    with rows_in_core(
+        core,
+        "INSERT INTO template (name, context, uri) VALUES (%s, %s, %s)",
+        (FOOTER, NEW, "http://127.0.0.1:9/old-footer"),
+        f"DELETE FROM template WHERE context = '{NEW}'",
+    ):
         with pytest.raises(
             MailmanCoreError, match=r"still has rows that name .*template.context: 1"
         ):
             plan(core)
-    finally:
-        with connection, connection.cursor() as cursor:
-            cursor.execute("DELETE FROM template WHERE context = %s", (NEW,))
-        connection.close()
     assert plan(core).old_list_id == OLD
 
 

@@ -29,11 +29,10 @@ from tests.debian13 import (
     Debian,
     checked,
     chroot,
-    debian_root,
+    copy_wheels,
     make_wheels,
-    mounted_proc,
-    remove,
     reported_checks,
+    unpacked_root,
 )
 from tests.fixtures.cas_server import MEMBERS
 
@@ -94,33 +93,26 @@ def wheels(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def debian(tmp_path_factory, wheels, database, cas_server):
     """The root filesystem with the bundle installed and Crans' settings pointed at."""
-    root = debian_root(tmp_path_factory.mktemp("debian13") / "root")
-    try:
-        with mounted_proc(root):
-            inside = root / "tmp" / "wheels"
-            inside.mkdir()
-            for wheel in wheels.iterdir():
-                (inside / wheel.name).write_bytes(wheel.read_bytes())
-            # The README's pip line, with the index replaced by the wheels.
-            pip_install = ["python3", "-m", *PIP_LINE.split()[:2], "--break-system-packages"]
-            install = checked(
-                chroot(
-                    root,
-                    *pip_install,
-                    *("--no-index", "--find-links", "/tmp/wheels", "crans-mailman-web"),
-                )
+    with unpacked_root(tmp_path_factory.mktemp("debian13") / "root") as root:
+        copy_wheels(root, wheels)
+        # The README's pip line, with the index replaced by the wheels.
+        pip_install = ["python3", "-m", *PIP_LINE.split()[:2], "--break-system-packages"]
+        install = checked(
+            chroot(
+                root,
+                *pip_install,
+                *("--no-index", "--find-links", "/tmp/wheels", "crans-mailman-web"),
             )
-            config = root / "etc" / "mailman3" / "mailman-web.py"
-            config.write_text(
-                f"{SETTINGS_LINE}\n"
-                "# The test's CAS server on loopback instead of Crans' CAS; its members'\n"
-                "# addresses are trusted as Crans' own are in production.\n"
-                'SOCIALACCOUNT_PROVIDERS = {"crans": {'
-                f'"SERVER_URL": "{cas_server.url}", "VERIFIED_EMAIL": ["example.org"]}}}}\n'
-            )
-            yield Debian(root, {**SECRETS, **database}, install.stdout)
-    finally:
-        remove(root)
+        )
+        config = root / "etc" / "mailman3" / "mailman-web.py"
+        config.write_text(
+            f"{SETTINGS_LINE}\n"
+            "# The test's CAS server on loopback instead of Crans' CAS; its members'\n"
+            "# addresses are trusted as Crans' own are in production.\n"
+            'SOCIALACCOUNT_PROVIDERS = {"crans": {'
+            f'"SERVER_URL": "{cas_server.url}", "VERIFIED_EMAIL": ["example.org"]}}}}\n'
+        )
+        yield Debian(root, {**SECRETS, **database}, install.stdout)
 
 
 def test_the_readme_gives_these_debian_steps():

@@ -358,13 +358,19 @@ def test_login_page_keeps_every_upstream_link_and_field(client, site_name):
         assert ("field", field) in Structure(themed).items
 
 
-def test_login_page_offers_the_crans_account_first(client, site_name):
-    html = client.get(reverse("account_login") + "?next=/hyperkitty/").content.decode()
+def crans_login_link(html: str) -> str:
+    """Where the page's Crans login button leads: the provider's login view."""
     button = re.search(r'<a title="[^"]*" class="[^"]*crans-login-button"\s+href="([^"]+)"', html)
     assert button, "no Crans login button"
     assert button.group(1).startswith("/accounts/crans/login/?")
-    assert "process=login" in button.group(1)
-    assert "next=%2Fhyperkitty%2F" in button.group(1)
+    return button.group(1)
+
+
+def test_login_page_offers_the_crans_account_first(client, site_name):
+    html = client.get(reverse("account_login") + "?next=/hyperkitty/").content.decode()
+    link = crans_login_link(html)
+    assert "process=login" in link
+    assert "next=%2Fhyperkitty%2F" in link
     assert "Log in with your Crans account" in html
     assert 'src="/static/django-mailman3/img/login/crans.png"' in html
     assert html.index("crans-login-button") < html.index('<form class="login')
@@ -551,10 +557,7 @@ def test_admin_error_message_looks_like_an_error(rf, site_name):
 
 def test_admin_login_offers_the_crans_account(client, site_name):
     html = client.get(reverse("admin:login") + "?next=/admin/").content.decode()
-    button = re.search(r'<a title="[^"]*" class="[^"]*crans-login-button"\s+href="([^"]+)"', html)
-    assert button, "no Crans login button on the admin's login page"
-    assert button.group(1).startswith("/accounts/crans/login/?")
-    assert "next=%2Fadmin%2F" in button.group(1)
+    assert "next=%2Fadmin%2F" in crans_login_link(html)
     assert html.index("crans-login-button") < html.index('id="login-form"')
     assert 'name="username"' in html  # the admin's own form is still there
 

@@ -19,10 +19,19 @@ import pytest
 import requests
 
 from devstack.cas_server import submit_login_form
+from devstack.processes import wait_until
 from devstack.uwsgi import DEBIAN_WORKERS
 from tests.allauth_versions import AUTH_ERROR_STATUS
 from tests.fixtures.background_load import BackgroundLoad, Sample, fetch, summary
-from tests.fixtures.production import LIST_ADDRESS, MEMBER, Stack, record_cost, site_paths
+from tests.fixtures.production import (
+    LIST_ADDRESS,
+    MEMBER,
+    Stack,
+    archive_through_api,
+    messages,
+    record_cost,
+    site_paths,
+)
 
 pytestmark = pytest.mark.production
 
@@ -138,6 +147,23 @@ def wait_until_respawned(site, victim: int, timeout: float = 30) -> float:
     raise AssertionError(f"uwsgi did not replace worker {victim}; see {site.log}")
 
 
+def task_queue_seconds(stack: Stack, site, tag: str) -> float:
+    """A message archived through ``site``: seconds until the task queue (uwsgi's attached
+    qcluster, which saw the restart too) has done the tasks hyperkitty queued for it."""
+    (since,) = stack.query("SELECT now()")[0]
+    began = time.monotonic()
+    archive_through_api(site, LIST_ADDRESS, next(messages(LIST_ADDRESS, 1, tag)))
+    wait_until(
+        lambda: (
+            stack.query("SELECT count(*) FROM django_q_ormq")[0][0] == 0
+            and stack.query("SELECT count(*) FROM django_q_task WHERE started >= %s", since)[0][0]
+        ),
+        "the task queue does the tasks of a message archived after the restart",
+        timeout=60,
+    )
+    return round(time.monotonic() - began, 2)
+
+
 @pytest.mark.parametrize("conn_max_age", [0, 60])
 def test_postgresql_restarted(stack, tmp_path, conn_max_age):
     """PostgreSQL restarted under load: themed 500 pages meanwhile, healthy within seconds."""
@@ -170,6 +196,7 @@ def test_postgresql_restarted(stack, tmp_path, conn_max_age):
         "failures_not_themed": len(unthemed),
         "seconds_until_healthy_after_restart": healthy_after(load, started),
         "requests": summary(window),
+        "task_queue_seconds_after_restart": task_queue_seconds(stack, site, f"pg{conn_max_age}"),
     }
     record_cost(f"PostgreSQL restarted (CONN_MAX_AGE={conn_max_age})", cost)
     assert not unthemed, cost

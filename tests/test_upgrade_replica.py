@@ -40,10 +40,9 @@ from devstack.postgresql import administer_postgresql, postgresql_server
 from tests.debian13 import (
     Debian,
     chroot,
-    debian_root,
+    copy_wheels,
     make_wheels,
-    mounted_proc,
-    remove,
+    unpacked_root,
 )
 from tests.fixtures.cas_server import Browser
 from tests.test_debian13 import SECRETS, SETTINGS_LINE, cas_version
@@ -235,13 +234,6 @@ def checked_in(debian: Debian, *command: str, env: dict | None = None):
     return result
 
 
-def copy_wheels(root: Path, wheels: Path) -> None:
-    inside = root / "tmp" / "wheels"
-    inside.mkdir(exist_ok=True)
-    for wheel in wheels.iterdir():
-        (inside / wheel.name).write_bytes(wheel.read_bytes())
-
-
 # The replica's old site ------------------------------------------------------------
 
 
@@ -278,12 +270,11 @@ def old_database() -> Iterator[Database]:
 def old_site(tmp_path_factory, old_wheels, old_database, replica_cas) -> Iterator[dict]:
     """The old site built, used by its members, stopped; the database's state and dump."""
     folder = tmp_path_factory.mktemp("bullseye")
-    root = debian_root(folder / "root", OLD_SUITE, OLD_PACKAGES)
     env = {**SECRETS, **old_database.env, "REPLICA_CAS_URL": replica_cas.url}
-    debian = Debian(root, env, "")
     duplicate = None
     try:
-        with mounted_proc(root):
+        with unpacked_root(folder / "root", OLD_SUITE, OLD_PACKAGES) as root:
+            debian = Debian(root, env, "")
             copy_wheels(root, old_wheels)
             names = ["django-allauth-cas", "python-cas", "six", *OLD_DISTRIBUTIONS[1:]]
             install(debian, *names)
@@ -313,7 +304,6 @@ def old_site(tmp_path_factory, old_wheels, old_database, replica_cas) -> Iterato
     finally:
         if duplicate is not None:
             duplicate.drop()
-        remove(root)
 
 
 def add_second_address(root: Path, browser: Browser) -> None:
@@ -429,27 +419,22 @@ def fresh(
 ) -> Iterator[dict]:
     """(a) A new Debian 13 root filesystem, the dump restored into a new database."""
     folder = tmp_path_factory.mktemp("trixie-fresh")
-    root = debian_root(folder / "root")
-    debian = Debian(root, {**SECRETS, **fresh_database.env}, "")
-    try:
-        with mounted_proc(root):
-            new_settings(root, replica_cas)
-            copy_wheels(root, new_wheels)
-            install_bundle(debian)
-            duplicate = old_site["duplicate"]
-            refused = {
-                line: mailman_web(Debian(root, {**debian.env, **duplicate.env}, ""), line)
-                for line in doc_commands("crans_upgrade --check")
-            }
-            refused["state"] = duplicate.state()
-            found = upgrade_and_log_in(debian, fresh_database, folder / "runserver.log")
-            # Then, on the same root filesystem, the order docs/upgrade.md warns against.
-            copy_wheels(root, old_wheels)
-            found["wrong order"] = the_wrong_order(debian, new_wheels)
-        remove(root)
-        yield {"refused": refused, **found}
-    finally:
-        remove(root)
+    with unpacked_root(folder / "root") as root:
+        debian = Debian(root, {**SECRETS, **fresh_database.env}, "")
+        new_settings(root, replica_cas)
+        copy_wheels(root, new_wheels)
+        install_bundle(debian)
+        duplicate = old_site["duplicate"]
+        refused = {
+            line: mailman_web(Debian(root, {**debian.env, **duplicate.env}, ""), line)
+            for line in doc_commands("crans_upgrade --check")
+        }
+        refused["state"] = duplicate.state()
+        found = upgrade_and_log_in(debian, fresh_database, folder / "runserver.log")
+        # Then, on the same root filesystem, the order docs/upgrade.md warns against.
+        copy_wheels(root, old_wheels)
+        found["wrong order"] = the_wrong_order(debian, new_wheels)
+    yield {"refused": refused, **found}
 
 
 @pytest.fixture(scope="module")
@@ -458,38 +443,33 @@ def in_place(
 ) -> Iterator[dict]:
     """(b) In place: the old database, the old pip packages in the root filesystem."""
     folder = tmp_path_factory.mktemp("trixie-in-place")
-    root = debian_root(folder / "root")
-    debian = Debian(root, {**SECRETS, **old_database.env}, "")
-    try:
-        with mounted_proc(root):
-            copy_wheels(root, old_wheels)
-            copy_wheels(root, new_wheels)
-            install_old_packages(debian)
-            # And what Debian 11's pip left in Python 3.9's folder, as an upgrade leaves it.
-            old_packages = "usr/local/lib/python3.9"
-            shutil.copytree(old_site["debian"].root / old_packages, root / old_packages)
-            old_settings = (REPLICA / "mailman-web.py").read_text()
-            (root / "etc/mailman3/mailman-web.py").write_text(old_settings)
-            new_settings(root, replica_cas)  # step 2
-            # Step 3, with the option Debian 13's pip needs (Debian 11's did not).
-            [uninstall] = doc_commands("pip3 uninstall")
-            checked_in(debian, "sh", "-c", f"{uninstall} --break-system-packages")
-            install_bundle(debian)  # step 5
-            missing = missing_bundle_files(debian)
-            cleanup = re.search(r"`(rm -r [^`]+)`", UPGRADE_DOC).group(1)
-            checked_in(debian, "sh", "-c", " ".join(cleanup.split()))
-            left = sorted(path.name for path in (root / old_packages / "dist-packages").iterdir())
-            found = upgrade_and_log_in(debian, old_database, folder / "runserver.log")
-            found = {
-                "missing after install": missing,
-                "missing after clean-up": missing_bundle_files(debian),
-                "left in python3.9": left,
-                **found,
-            }
-        remove(root)
-        yield found
-    finally:
-        remove(root)
+    with unpacked_root(folder / "root") as root:
+        debian = Debian(root, {**SECRETS, **old_database.env}, "")
+        copy_wheels(root, old_wheels)
+        copy_wheels(root, new_wheels)
+        install_old_packages(debian)
+        # And what Debian 11's pip left in Python 3.9's folder, as an upgrade leaves it.
+        old_packages = "usr/local/lib/python3.9"
+        shutil.copytree(old_site["debian"].root / old_packages, root / old_packages)
+        old_settings = (REPLICA / "mailman-web.py").read_text()
+        (root / "etc/mailman3/mailman-web.py").write_text(old_settings)
+        new_settings(root, replica_cas)  # step 2
+        # Step 3, with the option Debian 13's pip needs (Debian 11's did not).
+        [uninstall] = doc_commands("pip3 uninstall")
+        checked_in(debian, "sh", "-c", f"{uninstall} --break-system-packages")
+        install_bundle(debian)  # step 5
+        missing = missing_bundle_files(debian)
+        cleanup = re.search(r"`(rm -r [^`]+)`", UPGRADE_DOC).group(1)
+        checked_in(debian, "sh", "-c", " ".join(cleanup.split()))
+        left = sorted(path.name for path in (root / old_packages / "dist-packages").iterdir())
+        found = upgrade_and_log_in(debian, old_database, folder / "runserver.log")
+        found = {
+            "missing after install": missing,
+            "missing after clean-up": missing_bundle_files(debian),
+            "left in python3.9": left,
+            **found,
+        }
+    yield found
 
 
 def the_wrong_order(debian: Debian, wheels: Path) -> dict:

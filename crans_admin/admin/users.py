@@ -13,7 +13,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext_lazy
 
 from allauth_cas_crans.conf import PROVIDER_ID
 
@@ -38,6 +38,31 @@ LOG_LABELS = {
     ("is_staff", True): gettext_noop("staff status (granted)"),
     ("is_staff", False): gettext_noop("staff status (revoked)"),
     ("is_active", True): gettext_noop("active (account reactivated)"),
+}
+
+# What a superuser action says of the users it changed and of those it left,
+# per (granted, changed).
+REPORTS = {
+    (True, True): ngettext_lazy(
+        "%(names)s now has superuser and staff status.",
+        "%(names)s now have superuser and staff status.",
+        "count",
+    ),
+    (False, True): ngettext_lazy(
+        "%(names)s no longer has superuser or staff status.",
+        "%(names)s no longer have superuser or staff status.",
+        "count",
+    ),
+    (True, False): ngettext_lazy(
+        "%(names)s already has superuser and staff status: unchanged.",
+        "%(names)s already have superuser and staff status: unchanged.",
+        "count",
+    ),
+    (False, False): ngettext_lazy(
+        "%(names)s has neither superuser nor staff status: unchanged.",
+        "%(names)s have neither superuser nor staff status: unchanged.",
+        "count",
+    ),
 }
 
 
@@ -148,33 +173,11 @@ class CransUserAdmin(UserAdmin):
 
     def report(self, request, change: SuperuserChange) -> None:
         uids = cas_uids(update.user for update in change.users)
-        changed = ", ".join(describe(u.user, uids.get(u.user.pk)) for u in change.changed)
-        unchanged = ", ".join(describe(u.user, uids.get(u.user.pk)) for u in change.unchanged)
-        if change.changed:
-            if change.grant:
-                message = ngettext(
-                    "%(names)s now has superuser and staff status.",
-                    "%(names)s now have superuser and staff status.",
-                    len(change.changed),
-                )
-            else:
-                message = ngettext(
-                    "%(names)s no longer has superuser or staff status.",
-                    "%(names)s no longer have superuser or staff status.",
-                    len(change.changed),
-                )
-            self.message_user(request, message % {"names": changed}, messages.SUCCESS)
-        if change.unchanged:
-            if change.grant:
-                message = ngettext(
-                    "%(names)s already has superuser and staff status: unchanged.",
-                    "%(names)s already have superuser and staff status: unchanged.",
-                    len(change.unchanged),
-                )
-            else:
-                message = ngettext(
-                    "%(names)s has neither superuser nor staff status: unchanged.",
-                    "%(names)s have neither superuser nor staff status: unchanged.",
-                    len(change.unchanged),
-                )
-            self.message_user(request, message % {"names": unchanged}, messages.INFO)
+        for updates, changed, level in (
+            (change.changed, True, messages.SUCCESS),
+            (change.unchanged, False, messages.INFO),
+        ):
+            if updates:
+                names = ", ".join(describe(u.user, uids.get(u.user.pk)) for u in updates)
+                message = REPORTS[change.grant, changed] % {"names": names, "count": len(updates)}
+                self.message_user(request, message, level)

@@ -1,10 +1,11 @@
 """Grant (or revoke) superuser and staff status, or list who has them."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
+from crans_admin.management.options import add_database_option, add_dry_run_option
 from crans_admin.superusers import (
     InactiveUsersError,
     LastSuperuserError,
@@ -52,14 +53,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--list", action="store_true", help="List the users with superuser or staff status."
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Show what would change, change nothing."
-        )
-        parser.add_argument(
-            "--database",
-            default=DEFAULT_DB_ALIAS,
-            help='Nominates a database to use. Defaults to the "default" database.',
-        )
+        add_dry_run_option(parser)
+        add_database_option(parser)
 
     def handle(self, *args, **options):
         if options["list"]:

@@ -2,11 +2,11 @@
 
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
 from crans_admin.conf import crans_admin_settings
+from crans_admin.management.options import add_database_option, add_dry_run_option
 from crans_admin.sites import InvalidSite, set_current_site
 
 
@@ -25,14 +25,8 @@ class Command(BaseCommand):
             help="Name shown in page titles and the navigation bar. "
             "Default: settings.CRANS_SITE_NAME.",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Show what would change, change nothing."
-        )
-        parser.add_argument(
-            "--database",
-            default=DEFAULT_DB_ALIAS,
-            help='Nominates a database to use. Defaults to the "default" database.',
-        )
+        add_dry_run_option(parser)
+        add_database_option(parser)
 
     def handle(self, *args, **options):
         for option, setting in (("domain", "CRANS_SITE_DOMAIN"), ("name", "CRANS_SITE_NAME")):

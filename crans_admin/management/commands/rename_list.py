@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from crans_admin.audit import command_actor
 from crans_admin.conf import CORE_DB_URL
+from crans_admin.management.options import add_dry_run_option
 from crans_admin.rename import (
     RenameError,
     apply_rename,
@@ -46,9 +47,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Allow a mail domain that mailman-web does not know yet.",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Show every change, change nothing."
-        )
+        add_dry_run_option(parser, help="Show every change, change nothing.")
         parser.add_argument(
             "--core-var-dir",
             metavar="DIR",
@@ -85,22 +84,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Without --core-var-dir: rename mailman-web's side even if core serves OLD.",
         )
-        parser.add_argument(
-            "--resume",
-            metavar="ID",
-            nargs="?",
-            type=int,
-            const=0,
-            help="Finish the unfinished rename ID (default: the only one).",
-        )
-        parser.add_argument(
-            "--rollback",
-            metavar="ID",
-            nargs="?",
-            type=int,
-            const=0,
-            help="Undo the unfinished rename ID (default: the only one).",
-        )
+        for option, does in (("--resume", "Finish"), ("--rollback", "Undo")):
+            parser.add_argument(
+                option,
+                metavar="ID",
+                nargs="?",
+                type=int,
+                const=0,
+                help=f"{does} the unfinished rename ID (default: the only one).",
+            )
         parser.add_argument(
             "--history",
             metavar="LIST",
