@@ -658,12 +658,13 @@ def run_phase(
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """The CPU time (user and system) that the live processes ``pids`` have used so far."""
+    """The CPU time (user and system) that the live processes ``pids`` have used so far,
+    with that of the children they reaped (the task queue replaces its workers)."""
     total = 0.0
     for pid in pids:
         with contextlib.suppress(psutil.Error):
             times = psutil.Process(pid).cpu_times()
-            total += times.user + times.system
+            total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

@@ -22,7 +22,8 @@ from django.urls import reverse
 
 from devstack.cas_server import CasServer, CasUser
 from tests.fixtures.cas_server import (
-    MEMBERS,
+    ALICE,
+    CAROL,
     Browser,
     assert_error_page,
     local_account,
@@ -34,7 +35,6 @@ from tests.fixtures.cas_server import (
 )
 from tests.fixtures.loopback import serving
 
-ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
 pytestmark = pytest.mark.usefixtures("crans_cas")
 MALLORY = CasUser("mallory", "mallory-password", "mallory@example.org", "Mal", "Lory")

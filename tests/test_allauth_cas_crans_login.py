@@ -27,7 +27,10 @@ from django.urls import reverse
 from allauth_cas_crans.models import ServiceTicket
 from devstack.cas_server import CasUser
 from tests.fixtures.cas_server import (
-    MEMBERS,
+    ALICE,
+    BOB,
+    DAVE,
+    ERIN,
     Browser,
     assert_error_page,
     come_back_at_once,
@@ -37,7 +40,6 @@ from tests.fixtures.cas_server import (
 )
 from tests.fixtures.loopback import serving
 
-ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
 pytestmark = pytest.mark.usefixtures("crans_cas")
 

@@ -33,7 +33,9 @@ from allauth_cas_crans.models import ENDED, ENDED_KEPT, MAX_MARKS, ServiceTicket
 from allauth_cas_crans.single_logout import SESSION_KEY
 from devstack.cas_server import CasServer, CasUser
 from tests.fixtures.cas_server import (
-    MEMBERS,
+    ALICE,
+    BOB,
+    CAROL,
     Browser,
     come_back_at_once,
     local_account,
@@ -43,7 +45,6 @@ from tests.fixtures.cas_server import (
     ticket_of,
 )
 
-ALICE, BOB, CAROL, DAVE, ERIN = MEMBERS
 User = get_user_model()
 pytestmark = pytest.mark.usefixtures("crans_cas")
 PASSWORD = "Correct-horse-battery-9"
