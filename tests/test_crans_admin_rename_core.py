@@ -194,7 +194,9 @@ def populate(core: MailmanCore, templates_base: str) -> None:
 
 
 @contextlib.contextmanager
-def rows_in_core(core: MailmanCore, insert: str, values: tuple, delete: str) -> Iterator[None]:
+def rows_in_core(
+    core: MailmanCore, insert: str, values: tuple, delete: str, delete_values: tuple = ()
+) -> Iterator[None]:
     """Rows that ``insert`` adds to core's database for the time of the block; ``delete``
     removes them afterwards."""
     connection = psycopg2.connect(core.database_url)
@@ -204,7 +206,7 @@ def rows_in_core(core: MailmanCore, insert: str, values: tuple, delete: str) -> 
         yield
     finally:
         with connection, connection.cursor() as cursor:
-            cursor.execute(delete)
+            cursor.execute(delete, delete_values)
         connection.close()
 
 
@@ -596,7 +598,8 @@ def test_rows_left_by_a_deleted_list_of_the_new_name_are_refused(stopped_core):
         core,
         "INSERT INTO template (name, context, uri) VALUES (%s, %s, %s)",
         (FOOTER, NEW, "http://127.0.0.1:9/old-footer"),
-        f"DELETE FROM template WHERE context = '{NEW}'",
+        "DELETE FROM template WHERE context = %s",
+        (NEW,),
     ):
         with pytest.raises(
             MailmanCoreError, match=r"still has rows that name .*template.context: 1"
