@@ -41,6 +41,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -729,6 +730,66 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def quantile_interval(
+    values: list[float], fraction: float, confidence: float
+) -> tuple[float | None, float | None]:
+    """A distribution-free interval of the ``fraction`` quantile of what ``values`` sample:
+    the order statistics that enclose it with probability ``confidence`` or more (binomial).
+    A side is None when too few values bound it (a p99's upper side at 95 % takes 368)."""
+    ordered = sorted(values)
+    count = len(ordered)
+    tail = (1 - confidence) / 2
+    # below[k]: the probability that k values or fewer fall below the quantile.
+    below, total = [], 0.0
+    for k in range(count + 1):
+        total += math.exp(
+            math.lgamma(count + 1) - math.lgamma(k + 1) - math.lgamma(count - k + 1)
+            + k * math.log(fraction) + (count - k) * math.log1p(-fraction)
+        )  # fmt: skip
+        below.append(total)
+    lower = max((k for k in range(1, count + 1) if below[k - 1] <= tail), default=None)
+    upper = min((k for k in range(1, count + 1) if below[k - 1] >= 1 - tail), default=None)
+    return (
+        ordered[lower - 1] if lower else None,
+        ordered[upper - 1] if upper else None,
+    )
+
+
+def p99_ratio_interval(bundle: list[float], stock: list[float]) -> dict:
+    """The interval of a page's p99 ratio bundle / stock at 95 % (each site's p99 at 97.5 %),
+    and what it shows of the goal: "within", "above" or "not shown" (an open side)."""
+    side = math.sqrt(0.95)
+    (bundle_low, bundle_high), (stock_low, stock_high) = (
+        quantile_interval(values, 0.99, side) for values in (bundle, stock)
+    )
+    low = bundle_low / stock_high if bundle_low and stock_high else None
+    high = bundle_high / stock_low if bundle_high and stock_low else None
+    verdict = (
+        "above"
+        if low and low > P99_GOAL
+        else "within"
+        if high and high <= P99_GOAL
+        else "not shown"
+    )
+    return {"low": low, "high": high, "shows": verdict}
+
+
+def self_p99_ratio(phases: list[Phase]) -> dict[str, float]:
+    """Per page, one site's p99 of its even rounds against its odd rounds' (as far from 1
+    either way): how far the measure moves between two halves of one site's run."""
+    halves: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for phase in phases:
+        for sample in phase.samples:
+            if site_page(sample.page):
+                halves[sample.page][phase.round % 2].append(sample.seconds)
+    ratios = {
+        page: percentile(even, 0.99) / percentile(odd, 0.99)
+        for page, (even, odd) in sorted(halves.items())
+        if even and odd
+    }
+    return {page: max(ratio, 1 / ratio) for page, ratio in ratios.items()}
+
+
 def site_page(page: str) -> bool:
     """Whether ``page`` is a request to mailman-web (not the CAS server's)."""
     return not page.startswith("cas:")
@@ -842,7 +903,25 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
                 bundle["cpu_ms_per_request"]["web"] / stock["cpu_ms_per_request"]["web"]
             )
         entry["ratios"]["p99_rounds"] = p99_round_ratios([p for p in phases if p.level == level])
-        by_level[str(level)] = entry
+        pooled = {
+            variant: [
+                s for p in phases if p.level == level and p.variant == variant for s in p.samples
+            ]
+            for variant in VARIANTS
+        }
+        entry["ratios"]["p99_interval"] = {
+            page: p99_ratio_interval(
+                *([s.seconds for s in pooled[variant] if s.page == page] for variant in VARIANTS)
+            )
+            for page in entry["ratios"]["p99"]
+            if page != LOGIN
+        }
+        entry["ratios"]["p99_self"] = {
+            variant: self_p99_ratio(
+                [p for p in phases if p.level == level and p.variant == variant]
+            )
+            for variant in VARIANTS
+        }
         by_level[str(level)] = entry
     faults = RESULTS / "faults.json"
     return {
@@ -910,7 +989,13 @@ def markdown(figures: dict, reproduce: str) -> str:
         f"(goal >= {figures['goals']['throughput']}), p99 per page "
         f"(goal <= {figures['goals']['p99']}), of the rounds pooled and per round (the two "
         "sites' phases of a round paired, as for the throughput: median and maximum over "
-        "the rounds). Between phases the benchmark waits until the task queue has done the "
+        "the rounds). A p99 ratio's interval: 95 % that the two sites' true p99s are in that "
+        "ratio (each site's p99 between two of its requests, by the binomial law, "
+        "distribution-free; requests taken as independent); an interval is open on a side "
+        "where a site has too few requests (the upper side of its p99 takes 435). One site "
+        "against itself: its even rounds' p99 over its odd rounds' (or the inverse), the "
+        "worst page: how much the p99 moves with no change at all. "
+        "Between phases the benchmark waits until the task queue has done the "
         "tasks the phase left (hyperkitty's, on new mail and votes), which the next phase "
         "would pay for otherwise.",
         "",
@@ -923,8 +1008,10 @@ def markdown(figures: dict, reproduce: str) -> str:
         "| clients | bundle req/s (median / min) | stock req/s (median / min) "
         "| ratio (median / min) "
         "| worst p99 ratio, pooled (page) | worst p99 ratio, rounds' median (page) "
+        "| pages whose p99 interval is within / above the goal / open "
+        "| one site against itself: worst p99 ratio, stock / bundle "
         "| errors bundle / stock |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level, entry in figures["levels"].items():
         bundle, stock = (entry["variants"][variant] for variant in VARIANTS)
@@ -947,6 +1034,7 @@ def markdown(figures: dict, reproduce: str) -> str:
             f"{stock['requests_per_second']['min']:.1f} "
             f"| {ratio['median']:.3f} / {ratio['min']:.3f} | {worst:.3f} ({worst_page}) "
             + (f"| {worst_in_rounds[1]:.3f} ({worst_in_rounds[0]}) " if worst_in_rounds else "| — ")
+            + f"| {interval_counts(entry['ratios'])} | {self_ratios(entry['ratios'])} "
             + f"| {errors[0]} / {errors[1]} |"
         )
     for level, entry in figures["levels"].items():
@@ -956,8 +1044,8 @@ def markdown(figures: dict, reproduce: str) -> str:
             f"## {level} client{'s' if level != '1' else ''}",
             "",
             "| page | bundle n | p50 / p95 / p99 ms | stock n | p50 / p95 / p99 ms | p99 ratio "
-            "| per round: median / max |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| its 95 % interval | per round: median / max |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         rounds = entry["ratios"].get("p99_rounds", {})
         for page in sorted(set(bundle["pages"]) | set(stock["pages"])):
@@ -975,12 +1063,13 @@ def markdown(figures: dict, reproduce: str) -> str:
             ratio = entry["ratios"]["p99"].get(page)
             lines.append(
                 f"| {page} | {' | '.join(cells)} | {f'{ratio:.3f}' if ratio else '—'} "
+                f"| {interval_cell(entry['ratios'].get('p99_interval', {}).get(page))} "
                 f"| {round_ratios(rounds, page) if ratio else '—'} |"
             )
         if LOGIN in entry["ratios"]["p99"]:
             lines.append(
                 f"| {LOGIN} (p99s added up) | | | | | {entry['ratios']['p99'][LOGIN]:.3f} "
-                f"| {round_ratios(rounds, LOGIN)} |"
+                f"| — | {round_ratios(rounds, LOGIN)} |"
             )
         drained = [
             f"{variant} {side['tasks_left']['median']:g} tasks "
@@ -1030,6 +1119,29 @@ def markdown(figures: dict, reproduce: str) -> str:
         lines += ["", "## Faults in the middle of the load (benchmarks/results/faults.json)", ""]
         lines += faults_lines(figures["faults"])
     return "\n".join(lines) + "\n"
+
+
+def interval_cell(interval: dict | None) -> str:
+    """A page's p99 ratio interval: low – high, ≥ low or ≤ high when a side is open."""
+    low, high = (interval or {}).get("low"), (interval or {}).get("high")
+    if low and high:
+        return f"{low:.2f} – {high:.2f}"
+    return f"≥ {low:.2f}" if low else f"≤ {high:.2f}" if high else "open"
+
+
+def interval_counts(ratios: dict) -> str:
+    """How many pages' p99 intervals are within the goal, above it, open."""
+    shows = Counter(interval["shows"] for interval in ratios.get("p99_interval", {}).values())
+    return f"{shows['within']} / {shows['above']} / {shows['not shown']}"
+
+
+def self_ratios(ratios: dict) -> str:
+    """The worst page's p99 ratio of each site against itself (even rounds / odd rounds)."""
+    sides = ratios.get("p99_self", {})
+    return " / ".join(
+        f"{max(sides[variant].values()):.2f}" if sides.get(variant) else "—"
+        for variant in ("stock", "bundle")
+    )
 
 
 def round_ratios(rounds: dict, page: str) -> str:
