@@ -30,7 +30,9 @@ rounds of ``--seconds`` seconds per level and site.
 Reported per level and site: requests per second (median and minimum over
 the rounds), p50/p95/p99 per page (the rounds pooled), errors by status;
 ratios bundle / stock: throughput per round (min and median; goal >= 0.95)
-and p99 per page (goal <= 1.05). Written to benchmarks/results/load.json and
+and p99 per page (goal <= 1.05), with its distribution-free 95 % interval; each
+site against itself (its even rounds' p99 over its odd rounds'), the spread of
+the measure. Written to benchmarks/results/load.json and
 load.md (``--quick``: load-quick.*), with the costs of the faults measured by
 ``benchmarks/results/faults.json`` when it is there.
 """
