@@ -760,20 +760,18 @@ def quantile_interval(
 def p99_ratio_interval(bundle: list[float], stock: list[float]) -> dict:
     """The interval of a page's p99 ratio bundle / stock at 95 % (each site's p99 at 97.5 %),
     and what it shows of the goal: "within", "above" or "not shown" (an open side)."""
-    side = math.sqrt(0.95)
+    each_site = math.sqrt(0.95)  # both sites' intervals hold together at 95 %
     (bundle_low, bundle_high), (stock_low, stock_high) = (
-        quantile_interval(values, 0.99, side) for values in (bundle, stock)
+        quantile_interval(values, 0.99, each_site) for values in (bundle, stock)
     )
     low = bundle_low / stock_high if bundle_low and stock_high else None
     high = bundle_high / stock_low if bundle_high and stock_low else None
-    verdict = (
-        "above"
-        if low and low > P99_GOAL
-        else "within"
-        if high and high <= P99_GOAL
-        else "not shown"
-    )
-    return {"low": low, "high": high, "shows": verdict}
+    shows = "not shown"
+    if low and low > P99_GOAL:
+        shows = "above"
+    elif high and high <= P99_GOAL:
+        shows = "within"
+    return {"low": low, "high": high, "shows": shows}
 
 
 def self_p99_ratio(phases: list[Phase]) -> dict[str, float]:
@@ -857,8 +855,12 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
     by_level: dict = {}
     for level in levels:
         entry: dict = {"variants": {}, "ratios": {}}
+        of_level = {
+            variant: [p for p in phases if p.level == level and p.variant == variant]
+            for variant in VARIANTS
+        }
         for variant in VARIANTS:
-            mine = [p for p in phases if p.level == level and p.variant == variant]
+            mine = of_level[variant]
             rates = [sum(1 for s in p.samples if site_page(s.page)) / p.seconds for p in mine]
             errors: dict[str, Counter] = defaultdict(Counter)
             for phase in mine:
@@ -905,24 +907,18 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
                 bundle["cpu_ms_per_request"]["web"] / stock["cpu_ms_per_request"]["web"]
             )
         entry["ratios"]["p99_rounds"] = p99_round_ratios([p for p in phases if p.level == level])
-        pooled = {
-            variant: [
-                s for p in phases if p.level == level and p.variant == variant for s in p.samples
-            ]
-            for variant in VARIANTS
-        }
         entry["ratios"]["p99_interval"] = {
             page: p99_ratio_interval(
-                *([s.seconds for s in pooled[variant] if s.page == page] for variant in VARIANTS)
+                *(
+                    [s.seconds for p in of_level[variant] for s in p.samples if s.page == page]
+                    for variant in VARIANTS
+                )
             )
             for page in entry["ratios"]["p99"]
             if page != LOGIN
         }
         entry["ratios"]["p99_self"] = {
-            variant: self_p99_ratio(
-                [p for p in phases if p.level == level and p.variant == variant]
-            )
-            for variant in VARIANTS
+            variant: self_p99_ratio(of_level[variant]) for variant in VARIANTS
         }
         by_level[str(level)] = entry
     faults = RESULTS / "faults.json"
