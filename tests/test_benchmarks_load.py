@@ -79,8 +79,10 @@ def test_quick_run_reports_both_sites_without_errors(tmp_path):
 
 @pytest.fixture
 def load(monkeypatch):
-    """benchmarks/load.py as a module (it imports its neighbour ``measuring``)."""
+    """benchmarks/load.py as a module, for this test only. Its ``from measuring import``
+    gets ``benchmarks.measuring``, so that no module is imported under two names."""
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "measuring", importlib.import_module("benchmarks.measuring"))
     spec = importlib.util.spec_from_file_location("load", REPO / "benchmarks" / "load.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "load", module)
