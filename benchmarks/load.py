@@ -777,15 +777,14 @@ def p99_ratio_interval(bundle: list[float], stock: list[float]) -> dict:
 def self_p99_ratio(phases: list[Phase]) -> dict[str, float]:
     """Per page, one site's p99 of its even rounds against its odd rounds' (as far from 1
     either way): how far the measure moves between two halves of one site's run."""
-    halves: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for phase in phases:
-        for sample in phase.samples:
-            if site_page(sample.page):
-                halves[sample.page][phase.round % 2].append(sample.seconds)
+    even, odd = (
+        seconds_by_page([s for p in phases if p.round % 2 == half for s in p.samples])
+        for half in (0, 1)
+    )
     ratios = {
-        page: percentile(even, 0.99) / percentile(odd, 0.99)
-        for page, (even, odd) in sorted(halves.items())
-        if even and odd
+        page: percentile(even[page], 0.99) / percentile(odd[page], 0.99)
+        for page in sorted(set(even) & set(odd))
+        if site_page(page)
     }
     return {page: max(ratio, 1 / ratio) for page, ratio in ratios.items()}
 
@@ -795,11 +794,17 @@ def site_page(page: str) -> bool:
     return not page.startswith("cas:")
 
 
-def page_percentiles(samples: list[Sample]) -> dict[str, dict]:
-    """Per page: how many requests, p50/p95/p99 in milliseconds."""
+def seconds_by_page(samples: list[Sample]) -> dict[str, list[float]]:
+    """Each page's request times (seconds), in the order of ``samples``."""
     pages: dict[str, list[float]] = defaultdict(list)
     for sample in samples:
         pages[sample.page].append(sample.seconds)
+    return pages
+
+
+def page_percentiles(samples: list[Sample]) -> dict[str, dict]:
+    """Per page: how many requests, p50/p95/p99 in milliseconds."""
+    pages = seconds_by_page(samples)
     return {
         page: {
             "count": len(values),
@@ -906,14 +911,13 @@ def figures_of(phases: list[Phase], options, started: dict, setup: dict) -> dict
             entry["ratios"]["web_cpu_per_request"] = (
                 bundle["cpu_ms_per_request"]["web"] / stock["cpu_ms_per_request"]["web"]
             )
-        entry["ratios"]["p99_rounds"] = p99_round_ratios([p for p in phases if p.level == level])
+        entry["ratios"]["p99_rounds"] = p99_round_ratios([*of_level["bundle"], *of_level["stock"]])
+        seconds = {
+            variant: seconds_by_page([s for p in of_level[variant] for s in p.samples])
+            for variant in VARIANTS
+        }
         entry["ratios"]["p99_interval"] = {
-            page: p99_ratio_interval(
-                *(
-                    [s.seconds for p in of_level[variant] for s in p.samples if s.page == page]
-                    for variant in VARIANTS
-                )
-            )
+            page: p99_ratio_interval(seconds["bundle"][page], seconds["stock"][page])
             for page in entry["ratios"]["p99"]
             if page != LOGIN
         }
